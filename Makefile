@@ -1,0 +1,46 @@
+# Two commands matter: `make sandbox` (install + open the app against the local AWS emulator)
+# and `make test` (install everything tests need, then lint, type-check and run every test).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: sandbox install test lint typecheck pytest system-deps screenshot clean
+
+$(BIN)/python:
+	bash .ci/system-deps.sh venv
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Non-editable on purpose: what runs is what `pip install .` ships, assets included.
+install: $(BIN)/python
+	$(BIN)/python -m pip install -q --force-reinstall --no-deps . 2>/dev/null || true
+	$(BIN)/python -m pip install -q .
+
+sandbox: install
+	$(BIN)/refarch-tui sandbox
+
+system-deps:
+	bash .ci/system-deps.sh test
+
+test: system-deps $(BIN)/python
+	$(BIN)/python -m pip install -q ".[test]"
+	$(BIN)/python -m pip install -q --force-reinstall --no-deps .
+	$(MAKE) lint typecheck pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	bash tests/with-keyring.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Regenerates docs/home.svg, the README's screenshot of the home screen (sandbox workspace, no emulator needed).
+screenshot: install
+	bash tests/with-keyring.sh $(BIN)/python -m refarch_tui.cli screenshot --output docs/home.svg
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,167 @@
+"""Secrets: the OS keyring (secure backends only), password generation, and the redactor every log sink uses.
+
+Every secret value this process reads or creates is registered here, so any text about to be shown, logged
+or stored can be redacted (or, for state files, refused) without each caller remembering to.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets as _random
+import string
+import threading
+from typing import Any
+
+SERVICE = "refarch-tui"
+REDACTED = "***REDACTED***"
+MIN_PASSWORD_LENGTH = 32
+MIN_REGISTERED_LENGTH = 6  # shorter values (MFA codes aside) would redact ordinary words
+
+# RDS refuses '/', '@', '"' and spaces in master passwords; shells dislike quotes and backslashes.
+PASSWORD_PUNCTUATION = "!#%+-.:=?^_~"
+PASSWORD_ALPHABET = string.ascii_letters + string.digits + PASSWORD_PUNCTUATION
+
+# Shapes that are secret whatever their value: env assignments of well-known secret variables.
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?P<key>(?:AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|TF_VAR_\w*(?:password|passphrase|secret|token)\w*)"
+    r"\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|\S+)",
+    re.IGNORECASE,
+)
+
+_lock = threading.Lock()
+_known: set[str] = set()
+_pattern: re.Pattern[str] | None = None
+
+
+class KeyringError(Exception):
+    """The keyring cannot be used; the message says what to do."""
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a value so the redactor hides it everywhere from now on."""
+    global _pattern
+    if not value or len(value) < MIN_REGISTERED_LENGTH:
+        return
+    with _lock:
+        if value in _known:
+            return
+        _known.add(value)
+        ordered = sorted(_known, key=len, reverse=True)
+        _pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+
+def forget_all_registered() -> None:
+    global _pattern
+    with _lock:
+        _known.clear()
+        _pattern = None
+
+
+def redact(text: str) -> str:
+    pattern = _pattern
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
+    return _SECRET_ASSIGNMENT.sub(lambda m: m.group("key") + REDACTED, text)
+
+
+def contains_secret(text: str) -> bool:
+    pattern = _pattern
+    return bool(pattern is not None and pattern.search(text)) or bool(_SECRET_ASSIGNMENT.search(text))
+
+
+def generate_password(length: int = 40) -> str:
+    """A random password from `secrets`, with every character class present."""
+    if length < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"passwords must be at least {MIN_PASSWORD_LENGTH} characters")
+    classes = (string.ascii_lowercase, string.ascii_uppercase, string.digits, PASSWORD_PUNCTUATION)
+    while True:
+        password = "".join(_random.choice(PASSWORD_ALPHABET) for _ in range(length))
+        if all(any(c in cls for c in password) for cls in classes) and password[0].isalnum():
+            register_secret(password)
+            return password
+
+
+# -- keyring ---------------------------------------------------------------------------------------
+
+_INSECURE_MARKERS = ("plaintext", "keyrings.alt", "null", "fail")
+
+
+def _backend() -> Any:
+    import keyring
+
+    return keyring.get_keyring()
+
+
+def backend_name(backend: Any | None = None) -> str:
+    backend = backend if backend is not None else _backend()
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def _leaf_backends(backend: Any) -> list[Any]:
+    inner = getattr(backend, "backends", None)
+    return list(inner) if inner else [backend]
+
+
+def backend_is_secure(backend: Any | None = None) -> bool:
+    backend = backend if backend is not None else _backend()
+    leaves = _leaf_backends(backend)
+    return bool(leaves) and all(
+        not any(marker in backend_name(leaf).lower() for marker in _INSECURE_MARKERS) for leaf in leaves
+    )
+
+
+def check_keyring(*, allow_plaintext: bool = False) -> str:
+    """Name of the usable keyring backend, or KeyringError saying how to get one."""
+    backend = _backend()
+    name = backend_name(backend)
+    if "fail" in name.lower() or "null" in name.lower():
+        raise KeyringError(
+            "No OS keyring is available. On a desktop, unlock your keyring; over SSH or in CI run inside "
+            "`dbus-run-session` with `gnome-keyring-daemon --unlock` (see the README, 'Keys and secrets')."
+        )
+    if not backend_is_secure(backend) and not allow_plaintext:
+        raise KeyringError(
+            f"The keyring backend in use ({name}) stores secrets in plain text. Refusing to use it. Use the "
+            "OS keyring (Secret Service, macOS Keychain, Windows Credential Manager), or pass "
+            "--allow-plaintext-keyring if you accept the risk."
+        )
+    return name
+
+
+def store(name: str, value: str, *, allow_plaintext: bool = False) -> None:
+    import keyring
+    import keyring.errors
+
+    check_keyring(allow_plaintext=allow_plaintext)
+    register_secret(value)
+    try:
+        keyring.set_password(SERVICE, name, value)
+    except keyring.errors.KeyringError as exc:
+        raise KeyringError(f"Could not store {name!r} in the keyring: {exc}") from None
+
+
+def fetch(name: str, *, allow_plaintext: bool = False) -> str | None:
+    import keyring
+    import keyring.errors
+
+    check_keyring(allow_plaintext=allow_plaintext)
+    try:
+        value: str | None = keyring.get_password(SERVICE, name)
+    except keyring.errors.KeyringError as exc:
+        raise KeyringError(f"Could not read {name!r} from the keyring: {exc}") from None
+    register_secret(value)
+    return value
+
+
+def delete(name: str) -> bool:
+    import keyring
+    import keyring.errors
+
+    try:
+        keyring.delete_password(SERVICE, name)
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except keyring.errors.KeyringError as exc:
+        raise KeyringError(f"Could not delete {name!r} from the keyring: {exc}") from None
+    return True

@@ -1,0 +1,398 @@
+"""Workspace state: one JSON file per workspace (atomic, versioned, locked) and an append-only journal.
+
+Nothing secret is ever written here: `save` and `journal` refuse or redact any value the secrets registry knows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from refarch_tui import checklist, secrets
+from refarch_tui.atomic import atomic_write_text
+from refarch_tui.paths import last_workspace_file
+
+SCHEMA_VERSION = 1
+STATE_FILE = "state.json"
+JOURNAL_FILE = "journal.jsonl"
+LOCK_FILE = "state.lock"
+
+# version n -> function turning a version-n document into version n+1
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    STALE = "stale"
+    NOT_APPLICABLE = "n/a"
+
+
+class Mode(StrEnum):
+    SANDBOX = "sandbox"
+    REAL = "real"
+
+
+class StateError(Exception):
+    """A state file the product will not overwrite; the message says why and what to do."""
+
+
+class CorruptState(StateError):
+    pass
+
+
+class NewerSchema(StateError):
+    pass
+
+
+class WorkspaceLocked(StateError):
+    def __init__(self, path: Path, pid: int) -> None:
+        super().__init__(
+            f"Workspace {path} is open in another refarch-tui (PID {pid}). Close that one first, "
+            f"or if PID {pid} is not refarch-tui, delete {path / LOCK_FILE}."
+        )
+        self.pid = pid
+
+
+class SecretInState(StateError):
+    pass
+
+
+@dataclass
+class Account:
+    name: str
+    id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "id": self.id}
+
+
+@dataclass
+class StepRecord:
+    status: Status = Status.PENDING
+    updated: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "updated": self.updated,
+            "facts": self.facts,
+            "evidence": self.evidence,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StepRecord:
+        return cls(
+            status=Status(data.get("status", "pending")),
+            updated=data.get("updated"),
+            facts=dict(data.get("facts") or {}),
+            evidence=dict(data.get("evidence") or {}),
+            message=str(data.get("message") or ""),
+        )
+
+
+@dataclass
+class WorkspaceState:
+    live_dir: str
+    mode: Mode
+    accounts: list[Account]
+    regions: list[str]
+    ami_owner: str = checklist.SHARED_SERVICES
+    steps: dict[str, dict[str, StepRecord]] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    created: str = field(default_factory=now_iso)
+
+    @property
+    def account_names(self) -> list[str]:
+        return checklist.order_accounts(a.name for a in self.accounts)
+
+    def account(self, name: str) -> Account:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise KeyError(f"no account named {name!r} in this workspace")
+
+    def applies(self, step_id: str, account: str) -> bool:
+        return checklist.applies(step_id, account, owner_account=self.ami_owner)
+
+    def record(self, step_id: str, account: str) -> StepRecord:
+        """The record of a cell; cells that do not apply read as n/a and are never stored."""
+        if not self.applies(step_id, account):
+            return StepRecord(status=Status.NOT_APPLICABLE)
+        return self.steps.get(step_id, {}).get(account) or StepRecord()
+
+    def set_record(self, step_id: str, account: str, record: StepRecord) -> None:
+        checklist.step(step_id)
+        if not self.applies(step_id, account):
+            raise ValueError(f"step {step_id} does not apply to account {account}")
+        record.updated = record.updated or now_iso()
+        self.steps.setdefault(step_id, {})[account] = record
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "live_dir": self.live_dir,
+            "mode": self.mode.value,
+            "accounts": [a.to_json() for a in self.accounts],
+            "regions": list(self.regions),
+            "ami_owner": self.ami_owner,
+            "created": self.created,
+            "settings": self.settings,
+            "steps": {
+                step_id: {account: rec.to_json() for account, rec in by_account.items()}
+                for step_id, by_account in self.steps.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WorkspaceState:
+        return cls(
+            live_dir=str(data["live_dir"]),
+            mode=Mode(data["mode"]),
+            accounts=[Account(name=str(a["name"]), id=a.get("id")) for a in data["accounts"]],
+            regions=[str(r) for r in data.get("regions", [])],
+            ami_owner=str(data.get("ami_owner", checklist.SHARED_SERVICES)),
+            created=str(data.get("created") or now_iso()),
+            settings=dict(data.get("settings") or {}),
+            steps={
+                step_id: {account: StepRecord.from_json(rec) for account, rec in by_account.items()}
+                for step_id, by_account in (data.get("steps") or {}).items()
+            },
+        )
+
+
+def migrate(document: dict[str, Any], path: Path) -> dict[str, Any]:
+    version = document.get("schema_version")
+    if not isinstance(version, int) or version < 1:
+        raise CorruptState(f"{path} has no valid schema_version; it was kept as it is.")
+    if version > SCHEMA_VERSION:
+        raise NewerSchema(
+            f"{path} was written by a newer refarch-tui (schema {version}, this one reads up to "
+            f"{SCHEMA_VERSION}). It was kept as it is: upgrade refarch-tui, or start a new workspace."
+        )
+    while version < SCHEMA_VERSION:
+        document = MIGRATIONS[version](document)
+        version += 1
+        document["schema_version"] = version
+    return document
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Workspace:
+    """A workspace directory: state.json, journal.jsonl, the lock, logs and run records."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory).expanduser().resolve()
+        self._locked = False
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / STATE_FILE
+
+    @property
+    def journal_path(self) -> Path:
+        return self.directory / JOURNAL_FILE
+
+    @property
+    def lock_path(self) -> Path:
+        return self.directory / LOCK_FILE
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.directory / "logs"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.directory / "runs"
+
+    def exists(self) -> bool:
+        return self.state_path.exists()
+
+    def load(self) -> WorkspaceState:
+        try:
+            raw = self.state_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise StateError(f"{self.directory} is not a refarch-tui workspace (no {STATE_FILE}).") from None
+        except OSError as exc:
+            raise StateError(f"Cannot read {self.state_path}: {exc.strerror}.") from None
+        try:
+            document = json.loads(raw)
+            if not isinstance(document, dict):
+                raise ValueError("top level is not an object")
+        except ValueError as exc:
+            raise CorruptState(
+                f"{self.state_path} is not valid JSON ({exc}); it was kept as it is. "
+                "Start a new workspace, or repair the file by hand."
+            ) from None
+        document = migrate(document, self.state_path)
+        try:
+            return WorkspaceState.from_json(document)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CorruptState(f"{self.state_path} is missing or has a bad field ({exc}); it was kept.") from None
+
+    def save(self, state: WorkspaceState) -> None:
+        text = json.dumps(state.to_json(), indent=2, sort_keys=False) + "\n"
+        if secrets.contains_secret(text):
+            raise SecretInState("refusing to save workspace state: it would contain a secret value")
+        self._refuse_to_clobber_unreadable()
+        atomic_write_text(self.state_path, text, mode=0o600)
+
+    def _refuse_to_clobber_unreadable(self) -> None:
+        if not self.state_path.exists():
+            return
+        try:
+            document = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise CorruptState(f"{self.state_path} is unreadable; refusing to overwrite it.") from None
+        version = document.get("schema_version") if isinstance(document, dict) else None
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise NewerSchema(f"{self.state_path} has a newer schema ({version}); refusing to overwrite it.")
+
+    def journal(
+        self,
+        action: str,
+        *,
+        outcome: str,
+        account: str | None = None,
+        step: str | None = None,
+        detail: str = "",
+    ) -> None:
+        entry = {
+            "time": now_iso(),
+            "action": action,
+            "account": account,
+            "step": step,
+            "outcome": outcome,
+            "detail": detail,
+        }
+        line = secrets.redact(json.dumps(entry, sort_keys=False)) + "\n"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def read_journal(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        if not self.journal_path.exists():
+            return entries
+        for line in self.journal_path.read_text(encoding="utf-8").splitlines():
+            # a torn last line from a crash is skipped, everything before it is kept
+            with contextlib.suppress(ValueError):
+                entries.append(json.loads(line))
+        return entries
+
+    # -- lock ------------------------------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        """Take the workspace lock, taking over a stale lock left by a dead process."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso()})
+        for _ in range(3):
+            try:
+                fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                holder = self.lock_holder()
+                if holder is not None and holder != os.getpid() and _pid_alive(holder):
+                    raise WorkspaceLocked(self.directory, holder) from None
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.lock_path)
+                continue
+            with os.fdopen(fd, "w") as handle:
+                handle.write(me)
+            self._locked = True
+            return
+        raise StateError(f"could not take the lock {self.lock_path}; another process keeps recreating it")
+
+    def lock_holder(self) -> int | None:
+        try:
+            return int(json.loads(self.lock_path.read_text(encoding="utf-8"))["pid"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return -1  # unreadable lock: treated as stale
+
+    def release(self) -> None:
+        if self._locked and self.lock_holder() == os.getpid():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.lock_path)
+        self._locked = False
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[Workspace]:
+        self.acquire()
+        try:
+            yield self
+        finally:
+            self.release()
+
+    # -- changes ---------------------------------------------------------------------------------------
+
+    def update_step(
+        self,
+        state: WorkspaceState,
+        step_id: str,
+        account: str,
+        status: Status,
+        *,
+        facts: dict[str, Any] | None = None,
+        evidence: dict[str, Any] | None = None,
+        message: str = "",
+    ) -> StepRecord:
+        """Record a step outcome in state and journal, then save."""
+        previous = state.record(step_id, account)
+        record = StepRecord(
+            status=status,
+            updated=now_iso(),
+            facts={**previous.facts, **(facts or {})},
+            evidence={**previous.evidence, **(evidence or {})},
+            message=message,
+        )
+        state.set_record(step_id, account, record)
+        self.save(state)
+        self.journal(f"step.{status.value}", account=account, step=step_id, outcome=status.value, detail=message)
+        return record
+
+
+def remember_last(directory: Path) -> None:
+    atomic_write_text(last_workspace_file(), str(Path(directory).resolve()) + "\n")
+
+
+def last_workspace() -> Path | None:
+    try:
+        text = last_workspace_file().read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return Path(text) if text else None
