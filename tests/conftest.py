@@ -56,3 +56,25 @@ def live_copy(tmp_path: Path, sample_live: Path) -> Path:
     target = tmp_path / "live"
     shutil.copytree(sample_live, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One moto server per test session on 127.0.0.1 with a random port (reset per test by `moto`)."""
+    os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto(moto_endpoint: str) -> str:
+    """A clean emulator endpoint for this test."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).read()
+    return moto_endpoint
