@@ -100,14 +100,16 @@ STEPS: tuple[Step, ...] = (
         "TLS certificates",
         "Create TLS certs",
         Scope.APPS,
-        "Request wildcard ACM certs (and us-east-1 for CloudFront); import self-signed certs for internal ALBs.",
+        "Request wildcard ACM certs (and us-east-1 for CloudFront); "
+        "import self-signed certs for internal ALBs.",
     ),
     Step(
         "kms_admin",
         "KMS admin IAM user",
         "Create an IAM User for KMS",
         Scope.SECURITY_ONLY,
-        "Create the CMK administrator user in the security account; its ARN goes to cmk_administrator_iam_arns.",
+        "Create the CMK administrator user in the security account; "
+        "its ARN goes to cmk_administrator_iam_arns.",
     ),
     Step(
         "terragrunt",
@@ -142,7 +144,7 @@ def step(step_id: str) -> Step:
 
 
 def order_accounts(names: Iterable[str]) -> list[str]:
-    """Accounts in deployment order: security, shared-services, the seed's app accounts, then the rest by name."""
+    """Accounts in deployment order: security, shared-services, dev/stage/prod, then the rest by name."""
     known = [name for wave in DEPLOYMENT_WAVES for name in wave]
     names = list(dict.fromkeys(names))
     ranked = [name for name in known if name in names]
@@ -150,7 +152,7 @@ def order_accounts(names: Iterable[str]) -> list[str]:
 
 
 def deployment_waves(names: Iterable[str]) -> list[list[str]]:
-    """Groups of accounts that may run together, in order; accounts the seed does not name join the last group."""
+    """Groups of accounts that may run together, in order; unnamed accounts join the last group."""
     ordered = order_accounts(names)
     waves: list[list[str]] = []
     for wave in DEPLOYMENT_WAVES[:-1]:

@@ -1,6 +1,7 @@
 """Workspace state: one JSON file per workspace (atomic, versioned, locked) and an append-only journal.
 
-Nothing secret is ever written here: `save` and `journal` refuse or redact any value the secrets registry knows.
+Nothing secret is ever written here: `save` refuses, and `journal` redacts, any value the secrets
+registry knows.
 """
 
 from __future__ import annotations
@@ -258,7 +259,9 @@ class Workspace:
         try:
             return WorkspaceState.from_json(document)
         except (KeyError, TypeError, ValueError) as exc:
-            raise CorruptState(f"{self.state_path} is missing or has a bad field ({exc}); it was kept.") from None
+            raise CorruptState(
+                f"{self.state_path} is missing or has a bad field ({exc}); it was kept."
+            ) from None
 
     def save(self, state: WorkspaceState) -> None:
         text = json.dumps(state.to_json(), indent=2, sort_keys=False) + "\n"
@@ -382,7 +385,9 @@ class Workspace:
         )
         state.set_record(step_id, account, record)
         self.save(state)
-        self.journal(f"step.{status.value}", account=account, step=step_id, outcome=status.value, detail=message)
+        self.journal(
+            f"step.{status.value}", account=account, step=step_id, outcome=status.value, detail=message
+        )
         return record
 
 

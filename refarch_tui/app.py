@@ -1,0 +1,157 @@
+"""Composition root for the TUI: builds services, wires screens, owns long-running work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from refarch_tui import paths
+from refarch_tui.state import Mode, StateError, Workspace, WorkspaceState
+from screens.home import HomeScreen
+from screens.placeholder import StepPlaceholderScreen
+from screens.welcome import NewWorkspace, ProblemScreen, WelcomeScreen
+
+log = logging.getLogger(__name__)
+
+StepScreenFactory = Callable[["RefarchApp", str], Screen[None]]
+
+# step id -> screen factory; steps without one get the plain "not built yet" placeholder
+STEP_SCREENS: dict[str, StepScreenFactory] = {}
+
+
+class RefarchApp(App[None]):
+    CSS_PATH = str(paths.assets_dir() / "app.tcss")
+    TITLE = "refarch-tui"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False)]
+
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        state: WorkspaceState | None = None,
+        *,
+        problem: str | None = None,
+        log_file: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.state = state
+        self.problem = problem
+        self.log_file = log_file
+        self.current_account: str | None = None
+        self.identities: dict[str, str] = {}
+
+    # -- header --------------------------------------------------------------------------------------
+
+    @property
+    def sandbox(self) -> bool:
+        return self.state is not None and self.state.mode is Mode.SANDBOX
+
+    def update_header(self) -> None:
+        mode = "SANDBOX" if self.sandbox else ("real AWS" if self.state else "no workspace")
+        self.title = f"refarch-tui · {mode}"
+        if self.state is None or self.workspace is None:
+            self.sub_title = ""
+            return
+        parts = [f"workspace {self.workspace.directory.name}"]
+        if self.current_account:
+            account_id = self.state.account(self.current_account).id or "?"
+            parts.append(f"account {self.current_account} ({account_id})")
+            parts.append(f"identity {self.identities.get(self.current_account, 'not checked')}")
+        self.sub_title = " · ".join(parts)
+
+    # -- navigation ----------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.update_header()
+        if self.problem:
+            self.push_screen(ProblemScreen(self.problem), self._after_problem)
+        elif self.state is not None:
+            self._show_home()
+        else:
+            self.push_screen(WelcomeScreen(), self._after_welcome)
+
+    def _show_home(self) -> None:
+        assert self.state is not None
+        accounts = self.state.account_names
+        self.current_account = accounts[0] if accounts else None
+        self.update_header()
+        self.push_screen(HomeScreen(self.state, identities=self.identities))
+
+    def _after_problem(self, choice: str | None) -> None:
+        if choice == "new":
+            self.problem = None
+            self.push_screen(WelcomeScreen(), self._after_welcome)
+        else:
+            self.exit()
+
+    def _after_welcome(self, result: NewWorkspace | str | None) -> None:
+        if result is None:
+            self.exit()
+            return
+        try:
+            if result == "sandbox":
+                from refarch_tui import sandbox
+
+                self.workspace, self.state = sandbox.open_sandbox()
+            else:
+                assert isinstance(result, NewWorkspace)
+                from refarch_tui.workspaces import create_workspace
+
+                self.workspace, self.state = create_workspace(
+                    result.live_dir, result.accounts, result.regions
+                )
+            self.workspace.acquire()
+        except StateError as exc:
+            self.push_screen(ProblemScreen(str(exc)), self._after_problem)
+            return
+        self._show_home()
+
+    def on_home_screen_account_highlighted(self, message: HomeScreen.AccountHighlighted) -> None:
+        self.current_account = message.account
+        self.update_header()
+
+    def on_home_screen_open_step(self, message: HomeScreen.OpenStep) -> None:
+        self.open_step(message.step_id, message.account)
+
+    def open_step(self, step_id: str, account: str) -> None:
+        assert self.state is not None
+        if not self.state.applies(step_id, account):
+            from refarch_tui import checklist
+
+            reason = checklist.not_applicable_reason(step_id, account, owner_account=self.state.ami_owner)
+            self.notify(f"Not applicable to {account}: {reason}.")
+            return
+        factory = STEP_SCREENS.get(step_id)
+        if factory is not None:
+            self.push_screen(factory(self, account))
+        else:
+            self.push_screen(StepPlaceholderScreen(step_id, account, sandbox=self.sandbox))
+
+    def action_show_graph(self) -> None:
+        self.notify("The dependency graph view is not built yet.", severity="warning")
+
+    def action_show_apply(self) -> None:
+        self.open_step("terragrunt", self.current_account or "security")
+
+    def action_show_authenticate(self) -> None:
+        self.notify("The AWS identity screen is not built yet.", severity="warning")
+
+    def on_unmount(self) -> None:
+        if self.workspace is not None:
+            self.workspace.release()
+
+
+def make_app(
+    workspace: Workspace | None = None,
+    state: WorkspaceState | None = None,
+    *,
+    problem: str | None = None,
+    log_file: Path | None = None,
+) -> RefarchApp:
+    """The one app factory, used by the CLI and by tests."""
+    return RefarchApp(workspace, state, problem=problem, log_file=log_file)

@@ -1,0 +1,241 @@
+"""Command line: `refarch-tui [sandbox|status|doctor|graph|apply] ...`; no subcommand opens the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from refarch_tui import __version__, logsetup
+from refarch_tui.state import StateError, Workspace, WorkspaceLocked, WorkspaceState
+
+log = logging.getLogger("refarch_tui.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="refarch-tui",
+        description="Deploy (and rehearse tearing down) a multi-account AWS Reference Architecture.",
+    )
+    parser.add_argument("--version", action="version", version=f"refarch-tui {__version__}")
+    parser.add_argument("--debug", action="store_true", help="verbose log file")
+    parser.add_argument(
+        "--workspace", metavar="DIR", help="workspace directory (default: the one opened last)"
+    )
+    parser.add_argument(
+        "--allow-plaintext-keyring",
+        action="store_true",
+        help="accept a keyring backend that stores secrets in plain text (not recommended)",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS, help="workspace directory")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="verbose log file")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sandbox = sub.add_parser(
+        "sandbox", parents=[common], help="open the sandbox: local AWS emulator + sample repo"
+    )
+    group = sandbox.add_mutually_exclusive_group()
+    group.add_argument("--stop", action="store_true", help="stop the sandbox's AWS emulator")
+    group.add_argument("--reset", action="store_true", help="throw the sandbox away and start over")
+
+    status = sub.add_parser("status", parents=[common], help="print the checklist status")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    doctor = sub.add_parser("doctor", parents=[common], help="check tools, versions and the keyring")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+
+    graph = sub.add_parser("graph", parents=[common], help="dependency waves of an infrastructure-live repo")
+    graph.add_argument("live_dir", metavar="LIVE_DIR", type=Path)
+    graph.add_argument("--json", action="store_true", help="machine-readable output")
+    graph.add_argument("--destroy", action="store_true", help="destroy order")
+
+    apply = sub.add_parser("apply", parents=[common], help="run terragrunt across accounts")
+    apply.add_argument("--no-tui", action="store_true", help="line mode, for CI and SSH")
+    apply.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+    apply.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
+    apply.add_argument("--report", type=Path, metavar="FILE", help="write the JSON run report here")
+
+    shot = sub.add_parser("screenshot", parents=[common], help=argparse.SUPPRESS)
+    shot.add_argument("--output", type=Path, required=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    log_path = logsetup.configure(debug=bool(getattr(args, "debug", False)))
+    try:
+        return dispatch(args, sys.stdout, sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the operator gets a sentence and the log's path, the log gets the traceback
+        log.exception("unexpected error")
+        print(f"refarch-tui: unexpected error: {exc}\nDetails are in {log_path}", file=sys.stderr)
+        return 70
+
+
+def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    command = args.command
+    if command is None:
+        return open_tui(args.workspace, err)
+    if command == "sandbox":
+        return sandbox_command(args, out, err)
+    if command == "status":
+        return status_command(args, out, err)
+    if command == "doctor":
+        return doctor_command(args, out)
+    if command == "graph":
+        from refarch_tui.live import graph_cli
+
+        return graph_cli.main(args.live_dir, as_json=args.json, destroy=args.destroy, stdout=out, stderr=err)
+    if command == "apply":
+        return apply_command(args, out, err)
+    if command == "screenshot":
+        return screenshot_command(args.output, err)
+    raise AssertionError(command)
+
+
+def _load(workspace: Workspace, err: TextIO) -> WorkspaceState | None:
+    try:
+        return workspace.load()
+    except StateError as exc:
+        print(f"refarch-tui: {exc}", file=err)
+        return None
+
+
+def open_tui(workspace_arg: str | None, err: TextIO) -> int:
+    from refarch_tui.workspaces import resolve
+
+    workspace = resolve(workspace_arg)
+    state: WorkspaceState | None = None
+    problem: str | None = None
+    if workspace is not None and workspace.exists():
+        try:
+            state = workspace.load()
+        except StateError as exc:
+            problem = str(exc)
+    elif workspace_arg:
+        print(
+            f"refarch-tui: {workspace_arg} is not a workspace yet; the welcome screen creates one.", file=err
+        )
+        workspace = None
+    return run_app(workspace if state is not None else None, state, problem, err)
+
+
+def run_app(
+    workspace: Workspace | None, state: WorkspaceState | None, problem: str | None, err: TextIO
+) -> int:
+    if workspace is not None:
+        try:
+            workspace.acquire()
+        except WorkspaceLocked as exc:
+            print(f"refarch-tui: {exc}", file=err)
+            return 1
+    from refarch_tui.app import make_app
+
+    try:
+        make_app(workspace, state, problem=problem, log_file=logsetup.log_file()).run()
+    finally:
+        if workspace is not None:
+            workspace.release()
+    return 0
+
+
+def sandbox_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from refarch_tui import sandbox
+
+    if args.stop:
+        print(sandbox.stop_sandbox(), file=out)
+        return 0
+    try:
+        workspace, state = sandbox.open_sandbox(reset=args.reset)
+    except StateError as exc:
+        print(f"refarch-tui: {exc}", file=err)
+        return 1
+    return run_app(workspace, state, None, err)
+
+
+def status_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from refarch_tui.status import status_document
+    from refarch_tui.workspaces import resolve
+
+    workspace = resolve(getattr(args, "workspace", None))
+    if workspace is None:
+        message = "no workspace yet: run `refarch-tui` or `refarch-tui sandbox` first"
+        if args.json:
+            print(json.dumps({"error": message}), file=out)
+        print(f"refarch-tui: {message}", file=err)
+        return 1
+    try:
+        state = workspace.load()
+    except StateError as exc:
+        if args.json:
+            print(json.dumps({"workspace": str(workspace.directory), "error": str(exc)}), file=out)
+        print(f"refarch-tui: {exc}", file=err)
+        return 1
+    document = status_document(workspace, state)
+    if args.json:
+        print(json.dumps(document, indent=2), file=out)
+        return 0
+    print(f"workspace {document['workspace']} ({document['mode']})", file=out)
+    for row in document["steps"]:
+        if row["status"] != "n/a":
+            print(f"  {row['step']:<14} {row['account']:<16} {row['status']}", file=out)
+    return 0
+
+
+def doctor_command(args: argparse.Namespace, out: TextIO) -> int:
+    from refarch_tui import doctor
+
+    document = doctor.report(allow_plaintext=bool(getattr(args, "allow_plaintext_keyring", False)))
+    if args.json:
+        print(json.dumps(document, indent=2), file=out)
+    else:
+        print(doctor.render_text(document), file=out)
+    return 0
+
+
+def apply_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    print("refarch-tui: apply is not wired yet", file=err)
+    return 2
+
+
+def screenshot_command(output: Path, err: TextIO) -> int:
+    """Writes an SVG of the home screen of a fresh sandbox-like workspace (for the README)."""
+    import asyncio
+    import tempfile
+
+    from refarch_tui import accounts, paths
+    from refarch_tui.app import make_app
+    from refarch_tui.state import Mode
+    from refarch_tui.workspaces import create_workspace
+
+    discovery = accounts.discover_accounts(paths.sample_live_repo())
+    with tempfile.TemporaryDirectory() as scratch:
+        workspace, state = create_workspace(
+            paths.sample_live_repo(),
+            discovery.accounts,
+            discovery.regions,
+            mode=Mode.SANDBOX,
+            directory=Path(scratch) / "ws",
+        )
+        app = make_app(workspace, state)
+
+        async def capture() -> str:
+            async with app.run_test(size=(140, 36)) as pilot:
+                await pilot.pause()
+                return app.export_screenshot(title="refarch-tui home (sandbox)")
+
+        svg = asyncio.run(capture())
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(svg, encoding="utf-8")
+    print(f"wrote {output}", file=err)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

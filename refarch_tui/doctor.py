@@ -1,0 +1,118 @@
+"""`refarch-tui doctor`: what this machine has for the wizard, each missing piece with how to get it."""
+
+from __future__ import annotations
+
+import platform
+import re
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from typing import Any
+
+from refarch_tui import logsetup, secrets
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    version: str | None
+    detail: str = ""
+    hint: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_VERSION = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)")
+
+TOOL_HINTS = {
+    "packer": "Install Packer (Debian: `apt-get install packer`, or HashiCorp's releases) to build AMIs.",
+    "docker": "Install Docker Engine and make sure `docker info` works, to build and push images.",
+    "terragrunt": "Install terragrunt (https://terragrunt.gruntwork.io/docs/getting-started/install/); "
+    "without it the sandbox rehearses the apply instead.",
+    "terraform": "Install Terraform or OpenTofu (tofu); terragrunt needs one of them.",
+    "tofu": "Install OpenTofu or Terraform; terragrunt needs one of them.",
+}
+
+
+def _run_version(command: list[str]) -> str | None:
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    output = (completed.stdout or "") + (completed.stderr or "")
+    match = _VERSION.search(output)
+    return match.group(1) if match else None
+
+
+def tool_check(name: str, version_args: list[str]) -> Check:
+    path = shutil.which(name)
+    if path is None:
+        return Check(name, False, None, "not found on PATH", TOOL_HINTS.get(name, ""))
+    version = _run_version([path, *version_args])
+    return Check(
+        name, version is not None, version, path, "" if version else f"`{name}` did not report a version"
+    )
+
+
+def package_check(name: str) -> Check:
+    try:
+        return Check(name, True, metadata.version(name))
+    except metadata.PackageNotFoundError:
+        return Check(name, False, None, "not installed", f"pip install {name}")
+
+
+def terragrunt_check() -> Check:
+    check = tool_check("terragrunt", ["--version"])
+    if not check.ok:
+        return check
+    from refarch_tui.tools import terragrunt
+
+    generation = terragrunt.detect_generation(check.detail)
+    check.detail = f"{check.detail} — {generation.describe()}"
+    return check
+
+
+def keyring_check(*, allow_plaintext: bool = False) -> Check:
+    try:
+        name = secrets.check_keyring(allow_plaintext=allow_plaintext)
+    except secrets.KeyringError as exc:
+        return Check("keyring", False, None, secrets.backend_name(), str(exc))
+    return Check("keyring", True, package_check("keyring").version, name)
+
+
+def run_checks(*, allow_plaintext: bool = False) -> list[Check]:
+    return [
+        Check("python", True, platform.python_version(), platform.python_implementation()),
+        package_check("textual"),
+        package_check("boto3"),
+        tool_check("packer", ["version"]),
+        tool_check("docker", ["--version"]),
+        terragrunt_check(),
+        tool_check("terraform", ["version"]),
+        tool_check("tofu", ["version"]),
+        keyring_check(allow_plaintext=allow_plaintext),
+    ]
+
+
+def report(*, allow_plaintext: bool = False) -> dict[str, Any]:
+    return {
+        "checks": [c.to_json() for c in run_checks(allow_plaintext=allow_plaintext)],
+        "log_file": str(logsetup.log_file()),
+    }
+
+
+def render_text(document: dict[str, Any]) -> str:
+    lines = []
+    for check in document["checks"]:
+        mark = "ok     " if check["ok"] else "MISSING"
+        version = check["version"] or "-"
+        lines.append(f"{mark}  {check['name']:<11} {version:<10} {check['detail']}")
+        if check["hint"]:
+            lines.append(f"         fix: {check['hint']}")
+    lines.append(f"log file: {document['log_file']}")
+    return "\n".join(lines)
