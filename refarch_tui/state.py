@@ -336,8 +336,15 @@ class Workspace:
             with os.fdopen(fd, "w") as handle:
                 handle.write(me)
             self._locked = True
+            self._remove_orphan_temp_files()
             return
         raise StateError(f"could not take the lock {self.lock_path}; another process keeps recreating it")
+
+    def _remove_orphan_temp_files(self) -> None:
+        """Temp files of a writer killed mid-save; only the lock holder may remove them."""
+        for orphan in self.directory.glob(f".{STATE_FILE}.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                orphan.unlink()
 
     def lock_holder(self) -> int | None:
         try:
