@@ -14,7 +14,7 @@ REFARCH_TEST_KEYRING_PASS=$(head -c 18 /dev/urandom | base64)
 export REFARCH_TEST_KEYRING_PASS
 dbus-run-session -- bash -c '
     printf %s "$REFARCH_TEST_KEYRING_PASS" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    exec "$@"' _ "$@" </dev/null
+    exec "$@"' _ "$@" </dev/null 2> >(grep -v --line-buffered "Failed to set fd limit" >&2)
 rc=$?
 rm -rf "$scratch"
 exit $rc

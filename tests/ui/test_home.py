@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from textual.widgets import DataTable, Static
+
+from refarch_tui.app import make_app
+from refarch_tui.state import Status, Workspace, WorkspaceState
+from screens.home import HomeScreen
+from screens.placeholder import StepPlaceholderScreen
+
+
+def cell(table: DataTable[object], step: str, account: str) -> str:
+    return str(table.get_cell(step, account))
+
+
+async def test_home_shows_the_checklist_matrix_in_deployment_order(
+    sandbox_workspace: tuple[Workspace, WorkspaceState],
+) -> None:
+    workspace, state = sandbox_workspace
+    workspace.update_step(state, "backends", "dev", Status.DONE)
+    workspace.update_step(state, "backends", "prod", Status.FAILED)
+    app = make_app(workspace, state)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        table = app.screen.query_one(DataTable)
+        labels = [str(column.label) for column in table.columns.values()]
+        assert labels == ["Step", "security", "shared-services", "dev", "stage", "prod"]
+        assert table.row_count == 11
+        assert cell(table, "backends", "dev") == "done"
+        assert cell(table, "backends", "prod") == "failed"
+        assert cell(table, "kms_admin", "dev") == "n/a"
+        assert cell(table, "kms_admin", "security") == "pending"
+        assert cell(table, "amis", "shared-services") == "pending"
+        assert cell(table, "amis", "prod") == "n/a"
+        assert "SANDBOX" in app.title
+
+
+async def test_enter_opens_the_step_and_escape_comes_back(
+    sandbox_workspace: tuple[Workspace, WorkspaceState],
+) -> None:
+    workspace, state = sandbox_workspace
+    app = make_app(workspace, state)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        # row 0 = AMIs, column 2 = shared-services (the AMI owner)
+        await pilot.press("right")
+        assert "shared-services" in app.sub_title
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StepPlaceholderScreen)
+        notice = app.screen.query_one("#placeholder-notice", Static)
+        assert "NOT BUILT YET" in str(notice.render())
+        assert app.screen.account == "shared-services"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_not_applicable_cells_say_why_instead_of_opening(
+    sandbox_workspace: tuple[Workspace, WorkspaceState],
+) -> None:
+    workspace, state = sandbox_workspace
+    app = make_app(workspace, state)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # AMIs × security: n/a
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert any("built once in shared-services" in str(n.message) for n in app._notifications)
+
+
+def test_home_snapshot(snap_compare, sandbox_workspace: tuple[Workspace, WorkspaceState]) -> None:  # type: ignore[no-untyped-def]
+    workspace, state = sandbox_workspace
+    # fixed timestamps/paths keep the snapshot stable
+    state.created = "2026-01-01T00:00:00+00:00"
+    app = make_app(workspace, state)
+
+    async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        app.sub_title = "workspace ws · account security (104983213567) · identity not checked"
+
+    assert snap_compare(app, terminal_size=(150, 40), run_before=settle)
