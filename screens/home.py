@@ -63,9 +63,18 @@ class HomeScreen(Screen[None]):
             table.add_column(account, key=account)
         for step in checklist.STEPS:
             table.add_row(step.title, *self._row_cells(step.id), key=step.id)
-        table.move_cursor(row=0, column=1)
+        row, column = self._next_cell_to_do()
+        table.move_cursor(row=row, column=column)
         table.focus()
-        self._show_detail(checklist.STEPS[0].id, self.accounts[0] if self.accounts else None)
+        self._show_detail(*self._cursor_cell())
+
+    def _next_cell_to_do(self) -> tuple[int, int]:
+        """Where a half-finished setup resumes: the first cell, in checklist order, that still needs work."""
+        for row, step in enumerate(checklist.STEPS):
+            for column, account in enumerate(self.accounts, start=1):
+                if self.state.record(step.id, account).status.value not in ("done", "skipped", "n/a"):
+                    return row, column
+        return 0, 1
 
     def _row_cells(self, step_id: str) -> list[Text]:
         return [self._cell_text(step_id, account) for account in self.accounts]

@@ -42,8 +42,7 @@ async def test_enter_opens_the_step_and_escape_comes_back(
     app = make_app(workspace, state)
     async with app.run_test(size=(150, 40)) as pilot:
         await pilot.pause()
-        # row 0 = AMIs, column 2 = shared-services (the AMI owner)
-        await pilot.press("right")
+        # the cursor starts on the first cell with work left: AMIs × shared-services (the AMI owner)
         assert "shared-services" in app.sub_title
         await pilot.press("enter")
         await pilot.pause()
@@ -63,7 +62,7 @@ async def test_not_applicable_cells_say_why_instead_of_opening(
     app = make_app(workspace, state)
     async with app.run_test(size=(150, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("enter")  # AMIs × security: n/a
+        await pilot.press("left", "enter")  # AMIs × security: n/a
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert any("built once in shared-services" in str(n.message) for n in app._notifications)
@@ -71,12 +70,21 @@ async def test_not_applicable_cells_say_why_instead_of_opening(
 
 def test_home_snapshot(snap_compare, sandbox_workspace: tuple[Workspace, WorkspaceState]) -> None:  # type: ignore[no-untyped-def]
     workspace, state = sandbox_workspace
-    # fixed timestamps/paths keep the snapshot stable
-    state.created = "2026-01-01T00:00:00+00:00"
     app = make_app(workspace, state)
 
-    async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-        await pilot.pause()
-        app.sub_title = "workspace ws · account security (104983213567) · identity not checked"
+    assert snap_compare(app, terminal_size=(150, 40))
 
-    assert snap_compare(app, terminal_size=(150, 40), run_before=settle)
+
+async def test_a_half_finished_setup_resumes_at_the_next_cell_to_do(
+    sandbox_workspace: tuple[Workspace, WorkspaceState],
+) -> None:
+    workspace, state = sandbox_workspace
+    workspace.update_step(state, "amis", "shared-services", Status.DONE)
+    workspace.update_step(state, "docker_images", "shared-services", Status.SKIPPED)
+    reopened = workspace.load()
+    app = make_app(workspace, reopened)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.cursor_coordinate == (2, 3)  # Build Lambda packages × dev
+        assert "account dev" in app.sub_title
