@@ -43,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--stop", action="store_true", help="stop the sandbox's AWS emulator")
     group.add_argument("--reset", action="store_true", help="throw the sandbox away and start over")
 
+    init = sub.add_parser(
+        "init", parents=[common], help="create a workspace for an infrastructure-live directory"
+    )
+    init.add_argument("live_dir", metavar="LIVE_DIR", type=Path)
+    init.add_argument(
+        "--region", action="append", metavar="REGION", help="regions to deploy (default: all found)"
+    )
+    init.add_argument("--json", action="store_true", help="machine-readable output")
+
     status = sub.add_parser("status", parents=[common], help="print the checklist status")
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -84,6 +93,8 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return open_tui(args.workspace, err)
     if command == "sandbox":
         return sandbox_command(args, out, err)
+    if command == "init":
+        return init_command(args, out, err)
     if command == "status":
         return status_command(args, out, err)
     if command == "doctor":
@@ -157,6 +168,46 @@ def sandbox_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"refarch-tui: {exc}", file=err)
         return 1
     return run_app(workspace, state, None, err)
+
+
+def init_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Non-interactive twin of the welcome screen: discover accounts, refuse on problems, create the workspace."""
+    from refarch_tui.accounts import discover_accounts
+    from refarch_tui.workspaces import create_workspace
+
+    discovery = discover_accounts(args.live_dir)
+    document: dict[str, object] = {
+        "live_dir": str(discovery.live_dir),
+        "accounts": [{"name": a.name, "id": a.id} for a in discovery.accounts],
+        "regions": discovery.regions,
+        "errors": discovery.problems,
+    }
+    regions = args.region or discovery.regions
+    unknown = sorted(set(regions) - set(discovery.regions))
+    if unknown and not discovery.problems:
+        discovery.problems.append(f"regions not found in the repo: {', '.join(unknown)}")
+    if discovery.problems or not discovery.accounts:
+        if args.json:
+            print(json.dumps(document, indent=2), file=out)
+        for problem in discovery.problems:
+            print(f"refarch-tui: {problem}", file=err)
+        return 1
+    try:
+        workspace, _ = create_workspace(
+            discovery.live_dir,
+            discovery.accounts,
+            regions,
+            directory=Path(args.workspace) if getattr(args, "workspace", None) else None,
+        )
+    except StateError as exc:
+        print(f"refarch-tui: {exc}", file=err)
+        return 1
+    document["workspace"] = str(workspace.directory)
+    if args.json:
+        print(json.dumps(document, indent=2), file=out)
+    else:
+        print(f"workspace {workspace.directory} for {discovery.live_dir}", file=out)
+    return 0
 
 
 def status_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
