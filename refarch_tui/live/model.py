@@ -20,7 +20,9 @@ class Unit:
     account: str | None  # top-level folder; None for the root itself
     dependencies: tuple[str, ...]  # unit paths, normalised, inside the tree
     runnable: bool  # has terraform { source } or *.tf/*.tofu beside it
-    inputs: dict[str, Any] = field(default_factory=dict)  # resolved literals; unresolved kept as expression text
+    inputs: dict[str, Any] = field(
+        default_factory=dict
+    )  # resolved literals; unresolved kept as expression text
     unresolved: frozenset[str] = frozenset()  # input names whose value could not be resolved statically
 
 
@@ -30,6 +32,7 @@ class LiveTree:
     units: dict[str, Unit]  # by unit path
     errors: list[LiveError] = field(default_factory=list)
     stacks: list[str] = field(default_factory=list)  # dirs with terragrunt.stack.hcl
+    notes: list[str] = field(default_factory=list)  # things worth telling the operator that are not errors
 
     def units_of(self, account: str) -> list[Unit]:
         return [u for u in self.units.values() if u.account == account]

@@ -1,0 +1,278 @@
+"""One HCL file → a small, picklable summary: its attributes and blocks as expression trees with source text.
+
+python-hcl2's lark parser gives a tree with character positions; we walk it once and keep only what the
+resolver needs. Expressions become tuples (cheap to pickle for the parse cache and the process pool):
+
+    ("lit", src, value)            number, bool, null, plain string, heredoc without interpolation
+    ("tpl", src, parts)            string with interpolations: parts is a tuple of str | Expr
+    ("trav", src, name, steps)     name.attr[0]["k"]...: steps is a tuple of str | int
+    ("call", src, fname, args)     function call
+    ("tuple", src, items)
+    ("obj", src, items)            items: tuple of (key: str | None, Expr, line)
+    ("op", src)                    anything we do not evaluate (operators, conditionals, for, splat)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+Expr = tuple[Any, ...]
+
+PARSER_NAME = "python-hcl2"
+
+
+@dataclass
+class Body:
+    attrs: dict[str, tuple[int, Expr]] = field(default_factory=dict)  # name -> (line, expr)
+    blocks: list[tuple[str, tuple[str, ...], int, Body]] = field(default_factory=list)  # type, labels, line
+
+    def blocks_of(self, kind: str) -> list[tuple[tuple[str, ...], int, Body]]:
+        return [(labels, line, body) for btype, labels, line, body in self.blocks if btype == kind]
+
+
+@dataclass
+class FileSummary:
+    body: Body | None  # None when the file failed to parse
+    error_line: int | None = None
+    error: str | None = None
+    looks_runnable: bool = False  # for a file that failed to parse: a textual guess (terraform/include block)
+
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+_UNICODE_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.S)
+
+
+def unescape(chars: str) -> str:
+    def sub(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "uU" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _ESCAPES.get(code, "\\" + code)
+
+    return _UNICODE_ESCAPE.sub(sub, chars)
+
+
+def heredoc_body(token_text: str) -> tuple[str, bool]:
+    """The text of a heredoc token (`<<EOF\\n...\\nEOF\\n` or `<<-EOF`) and whether it interpolates."""
+    trim = token_text.startswith("<<-")
+    first_nl = token_text.index("\n")
+    marker = token_text[3 if trim else 2 : first_nl].strip()
+    rest = token_text[first_nl + 1 :]
+    lines = rest.split("\n")
+    # last element is "" (after final newline), the one before ends with the marker
+    body_lines = lines[:-2]
+    body_lines = [ln[:-1] if ln.endswith("\r") else ln for ln in body_lines]
+    if trim:
+        indents = [len(ln) - len(ln.lstrip(" \t")) for ln in body_lines if ln.strip()]
+        cut = min(indents) if indents else 0
+        body_lines = [ln[cut:] for ln in body_lines]
+    body = "\n".join(body_lines) + ("\n" if body_lines else "")
+    _ = marker
+    return body, ("${" in body.replace("$${", "")) or ("%{" in body.replace("%%{", ""))
+
+
+def _is_tree(node: Any) -> bool:
+    return hasattr(node, "data")
+
+
+def _significant(children: list[Any]) -> list[Any]:
+    return [c for c in children if _is_tree(c) and c.data != "new_line_or_comment"]
+
+
+class _Converter:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def src(self, node: Any) -> str:
+        if _is_tree(node):
+            meta = node.meta
+            if getattr(meta, "empty", True):
+                return ""
+            return self.text[meta.start_pos : meta.end_pos]
+        return self.text[node.start_pos : node.end_pos]
+
+    def body(self, node: Any) -> Body:
+        result = Body()
+        for child in _significant(node.children):
+            if child.data == "attribute":
+                parts = _significant(child.children)
+                name = self.name_of(parts[0])
+                result.attrs[name] = (child.meta.line, self.expr(parts[-1]))
+            elif child.data == "block":
+                parts = _significant(child.children)
+                inner = parts[-1]
+                kind = self.name_of(parts[0])
+                labels = tuple(self.label_of(p) for p in parts[1:-1])
+                result.blocks.append((kind, labels, child.meta.line, self.body(inner)))
+        return result
+
+    def name_of(self, node: Any) -> str:
+        return str(node.children[0]) if node.children else self.src(node)
+
+    def label_of(self, node: Any) -> str:
+        if node.data == "string":
+            converted = self.expr(node)
+            return str(converted[2]) if converted[0] == "lit" else converted[1]
+        return self.name_of(node)
+
+    def expr(self, node: Any) -> Expr:
+        if not _is_tree(node):
+            return ("op", self.src(node))
+        data = node.data
+        src = self.src(node)
+        if data == "expr_term":
+            inner = _significant(node.children)
+            if len(inner) == 1:
+                converted = self.expr(inner[0])
+                if node.children and not _is_tree(node.children[0]) and node.children[0].type == "LPAR":
+                    return (*converted[:1], src, *converted[2:])
+                return converted
+            return ("op", src)
+        if data == "int_lit":
+            return ("lit", src, int(str(node.children[0])))
+        if data == "float_lit":
+            return ("lit", src, float(str(node.children[0])))
+        if data == "literal_value":
+            word = str(node.children[0])
+            return ("lit", src, {"true": True, "false": False}.get(word))
+        if data == "string":
+            parts: list[Any] = []
+            dynamic = False
+            for part in node.children:
+                if not _is_tree(part):
+                    continue  # the quotes
+                piece = part.children[0]
+                if _is_tree(piece):
+                    if piece.data == "interpolation":
+                        parts.append(self.expr(_significant(piece.children)[0]))
+                        dynamic = True
+                    else:  # template directives
+                        return ("op", src)
+                elif piece.type == "STRING_CHARS":
+                    parts.append(unescape(str(piece)))
+                else:  # escaped $${ / %%{
+                    parts.append(str(piece)[1:])
+            if not dynamic:
+                return ("lit", src, "".join(p for p in parts if isinstance(p, str)))
+            return ("tpl", src, tuple(parts))
+        if data in ("heredoc_template", "heredoc_template_trim"):
+            body, dynamic = heredoc_body(str(node.children[0]))
+            return ("op", src) if dynamic else ("lit", src, body)
+        if data == "identifier":
+            return ("trav", src, str(node.children[0]), ())
+        if data in ("get_attr_expr_term", "index_expr_term"):
+            base_node, step_node = _significant(node.children)
+            base = self.expr(base_node)
+            if base[0] != "trav":
+                return ("op", src)
+            step = self.step(step_node)
+            if step is None:
+                return ("op", src)
+            return ("trav", src, base[2], (*base[3], step))
+        if data == "function_call":
+            kids = node.children
+            if any(not _is_tree(k) and k.type == "COLONS" for k in kids):
+                return ("op", src)
+            name = self.name_of(kids[0])
+            args: list[Expr] = []
+            for kid in _significant(kids[1:]):
+                if kid.data == "arguments":
+                    if any(not _is_tree(k) and k.type == "ELLIPSIS" for k in kid.children):
+                        return ("op", src)
+                    args.extend(self.expr(a) for a in _significant(kid.children))
+            return ("call", src, name, tuple(args))
+        if data == "tuple":
+            return ("tuple", src, tuple(self.expr(c) for c in _significant(node.children)))
+        if data == "object":
+            items: list[tuple[str | None, Expr, int]] = []
+            for elem in _significant(node.children):
+                key_node, value_node = _significant(elem.children)
+                items.append((self.key_of(key_node), self.expr(value_node), elem.meta.line))
+            return ("obj", src, tuple(items))
+        return ("op", src)
+
+    def step(self, node: Any) -> str | int | None:
+        if node.data == "get_attr":
+            return self.name_of(_significant(node.children)[0])
+        if node.data == "short_index":
+            return int(str(node.children[-1]))
+        if node.data == "braces_index":
+            inner = self.expr(_significant(node.children)[0])
+            if inner[0] == "lit" and isinstance(inner[2], int | str) and not isinstance(inner[2], bool):
+                return inner[2]
+        return None
+
+    def key_of(self, node: Any) -> str | None:
+        inner = _significant(node.children)
+        if not inner:
+            return None
+        child = inner[0]
+        if child.data == "keyword":
+            return str(child.children[0])
+        converted = self.expr(child)
+        if converted[0] == "trav" and not converted[3]:
+            return str(converted[2])
+        if converted[0] == "lit" and isinstance(converted[2], str):
+            return converted[2]
+        return None
+
+
+def parse_tree(text: str) -> Any:
+    """The raw lark tree (positions are character offsets into `text`). Raises lark errors."""
+    import hcl2
+
+    return hcl2.parses_to_tree(text)
+
+
+def error_summary(exc: Exception) -> tuple[int | None, str]:
+    line = getattr(exc, "line", None)
+    column = getattr(exc, "column", None)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    token = getattr(exc, "token", None)
+    if token is not None and token.type == "$END":
+        first = "unexpected end of file (an unclosed block, string or bracket?)"
+    elif token is not None:
+        first = f"unexpected {token.type} {str(token)[:30]!r}"
+    elif type(exc).__name__ == "UnexpectedCharacters":
+        char = getattr(exc, "char", "")
+        first = f"unexpected character {char!r}"
+    where = f" at column {column}" if isinstance(column, int) and column > 0 else ""
+    return (line if isinstance(line, int) and line > 0 else None), f"{PARSER_NAME}: {first}{where}"
+
+
+_RUNNABLE_HINT = re.compile(r"(?m)^[ \t]*(?:terraform[ \t]*\{|include\b)")
+
+
+def strip_bom(text: str) -> str:
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def summarise(text: str) -> FileSummary:
+    text = strip_bom(text)
+    try:
+        tree = parse_tree(text)
+    except Exception as exc:
+        line, message = error_summary(exc)
+        return FileSummary(
+            body=None, error_line=line, error=message, looks_runnable=bool(_RUNNABLE_HINT.search(text))
+        )
+    try:
+        body = _Converter(text + "\n").body(tree.children[0])
+    except Exception as exc:  # a shape the converter does not know: report, never crash
+        return FileSummary(body=None, error_line=None, error=f"could not read the parsed file: {exc}")
+    return FileSummary(body=body)
+
+
+def summarise_file(path: str) -> FileSummary:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        return FileSummary(body=None, error=f"cannot read: {exc.strerror or exc}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return FileSummary(body=None, error=f"not UTF-8 text (byte {exc.start})")
+    return summarise(text)
