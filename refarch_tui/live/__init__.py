@@ -2,6 +2,6 @@
 
 from refarch_tui.live.graph import find_cycle, waves
 from refarch_tui.live.model import CycleError, LiveError, LiveTree, Unit
-from refarch_tui.live.scan import scan
+from refarch_tui.live.scanner import scan
 
 __all__ = ["CycleError", "LiveError", "LiveTree", "Unit", "find_cycle", "scan", "waves"]

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from refarch_tui.live.graph import waves
 from refarch_tui.live.model import CycleError, LiveError, LiveTree
-from refarch_tui.live.scan import scan
+from refarch_tui.live.scanner import scan
 
 log = logging.getLogger(__name__)
 
