@@ -111,7 +111,7 @@ def render_value(value: object, *, _depth: int = 0) -> str:
         return repr(value)
     if isinstance(value, str):
         return _render_string(value)
-    if _depth >= 2:
+    if _depth >= 1:
         raise EditRefused("only lists of simple values and maps of simple values can be written")
     if isinstance(value, list | tuple):
         return "[" + ", ".join(render_value(v, _depth=_depth + 1) for v in value) + "]"

@@ -349,9 +349,7 @@ class Resolver:
                 continue
             value = self.eval(path_attr[1], bare)
             if not isinstance(value, str):
-                self.error(
-                    config, path_attr[0], f"include path `{path_attr[1][1]}` cannot be resolved statically"
-                )
+                self.error(config, path_attr[0], self._include_problem(name, path_attr[1], unit_dir))
                 continue
             path = os.path.normpath(os.path.join(unit_dir, value))
             strategy_attr = block.attrs.get("merge_strategy")
@@ -443,6 +441,16 @@ class Resolver:
             inputs={k: plain(v) for k, v in inputs.items()},
             unresolved=unresolved,
         )
+
+    def _include_problem(self, name: str, expr: Expr, unit_dir: str) -> str:
+        label = f"include {name!r}" if name else "include"
+        if expr[0] == "call" and expr[2] == "find_in_parent_folders":
+            arg = expr[3][0] if expr[3] else None
+            wanted = (
+                arg[2] if arg is not None and arg[0] == "lit" and isinstance(arg[2], str) else DEFAULT_CONFIG
+            )
+            return f"{label}: `{expr[1]}` finds no {wanted} in a parent folder of {self.rel(unit_dir)}"
+        return f"{label}: path `{expr[1]}` cannot be resolved statically"
 
     def _inputs(self, body: Body, scope: Scope, path: str) -> tuple[dict[str, Any], bool]:
         line, expr = body.attrs["inputs"]
