@@ -667,6 +667,9 @@ class AwsAccess:
             except Exception as exc:
                 last_error = explain(exc, endpoint=self.endpoint_url).message
                 continue
+            if not listed:  # AWS always lists at least the management account of an organization
+                last_error = "the organization lists no accounts (AWS Organizations not in use?)"
+                continue
             repo = {a.name: a.id for a in self.state.accounts if a.id}
             missing = tuple(sorted((n, i) for n, i in repo.items() if i not in listed))
             extra = tuple(sorted((i, n) for i, n in listed.items() if i not in set(repo.values())))

@@ -57,12 +57,36 @@ def sandbox_access(moto: str, sandbox_state: WorkspaceState, workspace: Workspac
 
 
 @pytest.fixture
-def make_real_access(
-    moto: str, real_state: WorkspaceState, workspace: Workspace
-) -> Callable[..., AwsAccess]:
+def make_real_access(moto: str, real_state: WorkspaceState, workspace: Workspace) -> Callable[..., AwsAccess]:
     """AwsAccess in 'real' mode whose clients go to moto (as if moto were AWS)."""
 
     def make(**kwargs: Any) -> AwsAccess:
         return AwsAccess(real_state, workspace=workspace, endpoint_url=moto, **kwargs)
 
     return make
+
+
+class RawBody:
+    """The `raw` part of a botocore AWSResponse built by hand in a before-send handler."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_kwargs: Any) -> Any:
+        yield self._body
+
+
+def sts_error_response(url: str, code: str, message: str, status: int = 400) -> Any:
+    from botocore.awsrequest import AWSResponse
+
+    body = (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+        f"<Code>{code}</Code><Message>{message}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"
+    ).encode()
+    return AWSResponse(url, status, {"Content-Type": "text/xml"}, RawBody(body))
+
+
+def only(state: WorkspaceState, *names: str) -> WorkspaceState:
+    """The same state restricted to some accounts (for deterministic stubbed call sequences)."""
+    state.accounts = [a for a in state.accounts if a.name in names]
+    return state
