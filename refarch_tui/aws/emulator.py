@@ -193,6 +193,7 @@ def pid_alive(pid: int) -> bool:
             return False
         # a zombie (state Z) has exited even though its PID still exists
         if status.rsplit(")", 1)[-1].split()[:1] == ["Z"]:
+            _reap(pid)  # it exited between the checks above; collect it if it is ours
             return False
         return MODULE.encode() in cmdline
     return True

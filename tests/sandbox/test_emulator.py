@@ -51,7 +51,7 @@ def assume(info: emulator.EmulatorInfo, account_id: str, role: str, **kw: Any) -
 
 def test_controller_imports_neither_moto_nor_boto3() -> None:
     code = (
-        "import sys, refarch_tui.aws.emulator\n"
+        "import sys, refarch_tui.aws.emulator, refarch_tui.sandbox\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('moto', 'boto3', 'botocore'))\n"
         "print(','.join(bad))\n"
     )
