@@ -1,0 +1,202 @@
+"""Runs one account's units with the real terragrunt: own process group, stdin closed, streamed output."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+
+from refarch_tui.run.engine import AccountSession, ImportSpec, InvocationResult
+from refarch_tui.tools import terragrunt as tg
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1 << 16
+MAX_LINE = 1 << 20  # a "line" longer than this is cut (tofu can print huge JSON plans)
+
+
+async def pump(stream: asyncio.StreamReader, name: str, session: AccountSession) -> None:
+    """Reads a stream in chunks and feeds whole lines (decoded, without the newline) to the session."""
+    pending = b""
+    ingest = session.ingest
+    while True:
+        chunk = await stream.read(CHUNK)
+        if not chunk:
+            break
+        if pending:
+            chunk = pending + chunk
+        lines = chunk.split(b"\n")
+        pending = lines.pop()
+        for raw in lines:
+            ingest(raw.decode("utf-8", "replace").rstrip("\r"), name)
+        if len(pending) > MAX_LINE:
+            ingest(pending.decode("utf-8", "replace"), name)
+            pending = b""
+    if pending:
+        ingest(pending.decode("utf-8", "replace").rstrip("\r"), name)
+    session.flush()
+
+
+def signal_group(pgid: int, sig: int) -> bool:
+    """True when the signal was delivered (the group still exists)."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def group_alive(pgid: int) -> bool:
+    return signal_group(pgid, 0)
+
+
+async def stop_process_group(process: asyncio.subprocess.Process, grace: float, term_grace: float) -> None:
+    """SIGINT (terragrunt passes it to tofu, which stops cleanly), then SIGTERM, then SIGKILL."""
+    pgid = process.pid  # start_new_session=True: the child leads its own group
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, term_grace)):
+        if not signal_group(pgid, sig):
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), timeout=wait)
+        if process.returncode is not None:
+            # the leader is gone; give stragglers in its group the same grace, then move on
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + min(wait, 2.0)
+            while group_alive(pgid) and loop.time() < deadline:
+                await asyncio.sleep(0.05)
+            if not group_alive(pgid):
+                return
+    signal_group(pgid, signal.SIGKILL)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(process.wait(), timeout=5)
+
+
+class TerragruntExecutor:
+    simulated = False
+
+    def __init__(
+        self, info: tg.TerragruntInfo, *, command: tg.Command = "apply", source: str | None = None
+    ) -> None:
+        self.info = info
+        self.name = info.generation.value
+        self.command: tg.Command = command
+        self.source = source
+        self._processes: set[asyncio.subprocess.Process] = set()
+
+    def argv(self, session: AccountSession, report_file: Path | None) -> list[str]:
+        account = session.account
+        include = [] if session.all_units else sorted(session.rel(u.path) for u in session.targets)
+        exclude: list[str] = []
+        if self.info.generation is tg.Generation.V1:
+            # non-runnable configs (the account-level root terragrunt.hcl) are units to 1.x's discovery
+            exclude = sorted(
+                session.rel(path)
+                for path, unit in session.run.config.tree.units.items()
+                if unit.account == account.name and not unit.runnable
+            )
+            exclude = ["." if p == account.name else p for p in exclude]
+        options = tg.RunOptions(
+            command=self.command,
+            working_dir=session.working_dir,
+            source=self.source,
+            source_update=session.source_update,
+            include_dirs=include,
+            exclude_dirs=exclude,
+            report_file=report_file,
+        )
+        return tg.build_command(self.info, options)
+
+    async def _spawn(self, argv: list[str], session: AccountSession, cwd: Path) -> asyncio.subprocess.Process:
+        env = tg.rename_role_keys(self.info, dict(session.env))
+        env.update(tg.generation_env(self.info, source_update=session.source_update))
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=str(cwd),
+            start_new_session=True,
+            limit=MAX_LINE,
+        )
+        self._processes.add(process)
+        session.account.pid = process.pid
+        session.run._persist_account(session.account, "account_process", pid=process.pid)
+        return process
+
+    async def invoke(self, session: AccountSession) -> InvocationResult:
+        report_file: Path | None = None
+        if self.info.has_report_file and self.info.generation is tg.Generation.V1:
+            report_file = session.run.directory / "reports" / f"{session.account.name}-{session.number}.json"
+            report_file.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                report_file.unlink()
+        argv = self.argv(session, report_file)
+        session.ingest_unit_line("", "# " + " ".join(argv))
+        try:
+            process = await self._spawn(argv, session, session.working_dir)
+        except OSError as exc:
+            return InvocationResult(
+                exit_code=None, error=f"could not start terragrunt: {exc.strerror or exc}"
+            )
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            await asyncio.gather(
+                pump(process.stdout, "stdout", session), pump(process.stderr, "stderr", session)
+            )
+            code = await process.wait()
+        finally:
+            self._processes.discard(process)
+        report = read_report(report_file, session) if report_file is not None else None
+        return InvocationResult(exit_code=code, report=report)
+
+    async def run_imports(self, session: AccountSession, imports: Sequence[ImportSpec]) -> str | None:
+        root = session.run.config.live_root
+        for spec in imports:
+            argv = tg.build_import_command(self.info, root / spec.unit, spec.address, spec.resource_id)
+            session.ingest_unit_line(spec.unit, "# " + " ".join(argv))
+            try:
+                process = await self._spawn(argv, session, root / spec.unit)
+            except OSError as exc:
+                return f"could not start terragrunt import: {exc.strerror or exc}"
+            try:
+                out, err = await process.communicate()
+            finally:
+                self._processes.discard(process)
+            text = (out + err).decode("utf-8", "replace")
+            for line in text.splitlines():
+                session.ingest_unit_line(spec.unit, line)
+            if process.returncode != 0 and "already managed" not in text:
+                return (
+                    f"the queued import of {spec.address} ({spec.resource_id}) in {spec.unit} failed "
+                    f"(exit {process.returncode}); see {spec.unit}'s log"
+                )
+        return None
+
+    async def cancel(self, grace: float, term_grace: float) -> None:
+        await asyncio.gather(
+            *(stop_process_group(p, grace, term_grace) for p in list(self._processes)),
+            return_exceptions=True,
+        )
+
+
+def read_report(path: Path, session: AccountSession) -> dict[str, tuple[str, str]] | None:
+    """1.x --report-file (JSON array of runs) -> unit path -> (Result, Cause); None if absent/unreadable."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, list):
+        return None
+    result: dict[str, tuple[str, str]] = {}
+    for entry in document:
+        if not isinstance(entry, dict) or "Name" not in entry:
+            continue
+        unit = session.parser.unit_path(str(entry["Name"]))
+        result[unit] = (str(entry.get("Result", "")), str(entry.get("Cause", "") or ""))
+    return result
