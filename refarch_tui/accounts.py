@@ -224,6 +224,7 @@ def discover_accounts(live_dir: Path) -> AccountDiscovery:
             )
         result.accounts = [found[name] for name in checklist.order_accounts(found)]
         result.regions = sorted({r for regions in result.regions_by_account.values() for r in regions})
-    except OSError as exc:  # anything the checks above did not foresee (e.g. a folder vanishing mid-scan)
-        problems.append(f"Cannot read {live}: {exc.strerror or exc}. Check the folder and try again.")
+    except (OSError, ValueError) as exc:  # unforeseen: a folder vanishing mid-scan, a NUL in the path, ...
+        reason = getattr(exc, "strerror", None) or exc
+        problems.append(f"Cannot read {live}: {reason}. Check the folder and try again.")
     return result

@@ -186,3 +186,20 @@ def test_conflicting_and_duplicate_ids(tmp_path: Path) -> None:
 def test_pointing_at_an_account_folder(sample_live: Path) -> None:
     found = discover_accounts(sample_live / "dev")
     assert any("single account folder" in p for p in found.problems)
+
+
+def test_folder_vanishing_mid_scan_is_a_problem_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from refarch_tui import accounts
+
+    make_unit(tmp_path, "dev/us-east-1/app")
+
+    def vanish(folder: Path, problems: list[str]) -> tuple[int, list[str], bool]:
+        raise FileNotFoundError(2, "No such file or directory", str(folder))
+
+    monkeypatch.setattr(accounts, "_scan_account", vanish)
+    found = discover_accounts(tmp_path)
+    assert found.problems == [
+        f"Cannot read {tmp_path}: No such file or directory. Check the folder and try again."
+    ]
