@@ -176,7 +176,16 @@ def test_packer_templates_validate(template: Path) -> None:
     text = template.read_text()
     assert "ami_users" in text and "tag:gruntwork.io/allow-packer" in text and '"amazon-ebs"' in text
     result = subprocess.run(
-        ["packer", "validate", "-syntax-only", "-var", "ami_users=111111111111", str(template)],
+        [
+            "packer",
+            "validate",
+            "-syntax-only",
+            "-var",
+            "ami_users=111111111111,222222222222",
+            "-var",
+            "custom_endpoint_ec2=http://127.0.0.1:5000",
+            str(template),
+        ],
         capture_output=True,
         text=True,
         check=False,
