@@ -71,6 +71,7 @@ class PlannedEdit:
     checks: tuple[Check, ...] = ()
     old_sha256: str = ""
     unit: str | None = None
+    label: str = ""  # the file relative to the live repo (POSIX) when known, else its full path
 
     @property
     def new_span(self) -> tuple[int, int]:
@@ -359,6 +360,7 @@ def _finish(
         checks=tuple(checks),
         old_sha256=_sha(doc.raw),
         unit=unit,
+        label=doc.label,
     )
 
 
