@@ -1,0 +1,121 @@
+"""Pilot tests of the Authenticate screen: sandbox keys → roles in all five accounts → identities shown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import App
+from textual.widgets import Button, Checkbox, DataTable, Input, Static
+
+from refarch_tui.aws import keys as aws_keys
+from refarch_tui.aws.access import AwsAccess
+from refarch_tui.state import Workspace, WorkspaceState
+from screens.authenticate import AuthenticateScreen, MfaCodeDialog
+
+from .conftest import ACCESS_KEY, ACCOUNTS, SECRET_KEY
+
+
+class AuthApp(App[None]):
+    def __init__(self, access: AwsAccess, state: WorkspaceState) -> None:
+        super().__init__()
+        self.access = access
+        self.state = state
+        self.checked: list[AuthenticateScreen.IdentitiesChecked] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(AuthenticateScreen(self.access, self.state))
+
+    def on_authenticate_screen_identities_checked(
+        self, message: AuthenticateScreen.IdentitiesChecked
+    ) -> None:
+        self.checked.append(message)
+
+
+def _rows(table: DataTable[object]) -> dict[str, list[str]]:
+    return {
+        str(table.get_row_at(i)[0]): [str(cell) for cell in table.get_row_at(i)]
+        for i in range(table.row_count)
+    }
+
+
+async def test_sandbox_keys_assume_roles_into_all_five_accounts(
+    moto: str, sandbox_state: WorkspaceState, workspace: Workspace
+) -> None:
+    access = AwsAccess(sandbox_state, workspace=workspace, endpoint_url=moto)
+    app = AuthApp(access, sandbox_state)
+    async with app.run_test(size=(170, 80)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, AuthenticateScreen)
+        screen.query_one("#access-key-id", Input).value = ACCESS_KEY
+        screen.query_one("#secret-access-key", Input).value = SECRET_KEY
+        assert screen.query_one("#assume-roles", Checkbox).value is True
+        for name, account_id in ACCOUNTS.items():
+            assert screen.query_one(f"#role-{name}", Input).value == (
+                f"arn:aws:iam::{account_id}:role/allow-full-access-from-other-accounts"
+            )
+        await pilot.click("#check")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        rows = _rows(screen.query_one("#identities", DataTable))
+        assert list(rows) == list(ACCOUNTS)
+        for name, account_id in ACCOUNTS.items():
+            _account, status, expected, reached, left, arn = rows[name]
+            assert (expected, reached, status) == (account_id, account_id, "ok")
+            assert f"::{account_id}:assumed-role/allow-full-access-from-other-accounts/" in arn
+            assert left.endswith("m") and left != "expired"
+        assert "5 of 5 accounts confirmed" in str(screen.query_one("#auth-message", Static).render())
+        assert screen.query_one("#secret-access-key", Input).value == ""
+        assert app.checked and set(app.checked[-1].results) == set(ACCOUNTS)
+    assert not any(access.is_blocked(name) for name in ACCOUNTS)
+    assert aws_keys.load_keys(access.workspace_id) is None  # sandbox: typed keys never stored
+    assert workspace.load().settings["auth"]["assume_roles"] is True
+
+
+async def test_mismatch_shows_blocked_in_red(
+    moto: str, sandbox_state: WorkspaceState, workspace: Workspace
+) -> None:
+    access = AwsAccess(sandbox_state, workspace=workspace, endpoint_url=moto)
+    app = AuthApp(access, sandbox_state)
+    async with app.run_test(size=(170, 80)) as pilot:
+        screen = app.screen
+        screen.query_one("#role-prod", Input).value = ""
+        await pilot.click("#check")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        rows = _rows(screen.query_one("#identities", DataTable))
+        assert rows["prod"][1] == "blocked" and rows["dev"][1] == "ok"
+        reasons = screen.query_one("#block-reasons", Static).render()
+        assert "BLOCKED" in str(reasons) and ACCOUNTS["prod"] in str(reasons)
+    assert access.is_blocked("prod")
+
+
+async def test_mfa_dialog_answers_the_prompt(
+    make_real_access: Callable[..., AwsAccess], real_state: WorkspaceState
+) -> None:
+    access = make_real_access()
+    app = AuthApp(access, real_state)
+    async with app.run_test(size=(170, 80)) as pilot:
+        screen = app.screen
+        screen.query_one("#access-key-id", Input).value = ACCESS_KEY
+        screen.query_one("#secret-access-key", Input).value = SECRET_KEY
+        screen.query_one("#mfa-serial", Input).value = f"arn:aws:iam::{ACCOUNTS['security']}:mfa/operator"
+        await pilot.click("#check")
+        for _ in range(200):  # wait for the worker to open the dialog (bounded; no sleeps)
+            await pilot.pause()
+            if isinstance(app.screen, MfaCodeDialog):
+                break
+        assert isinstance(app.screen, MfaCodeDialog)
+        await pilot.click("#mfa-code")
+        await pilot.press(*"123456")
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen
+        rows = _rows(screen.query_one("#identities", DataTable))
+        assert all(row[1] == "ok" for row in rows.values()), rows
+        assert not screen.query_one("#check", Button).disabled
+    stored = aws_keys.load_keys(access.workspace_id)
+    assert stored is not None and stored.access_key_id == ACCESS_KEY
