@@ -287,9 +287,10 @@ class AuthenticateScreen(Screen[None]):
         problems: list[str] = []
         for name, result in results.items():
             status = result.status
-            word = {IdentityStatus.ERROR: Text("error", style="bold red")}.get(
-                status, status_text(status.value)
-            )
+            word = {
+                IdentityStatus.ERROR: Text("error", style="bold red"),
+                IdentityStatus.OK: Text("ok", style="bold green"),
+            }.get(status, status_text(status.value))
             table.add_row(
                 name,
                 word,

@@ -97,8 +97,6 @@ def force_refresh(credentials: Credentials) -> bool:
 def _session_with(credentials: Credentials, region: str) -> boto3.Session:
     """An isolated boto3 session whose only credential source is `credentials` (refreshed by botocore)."""
     import boto3
-    import botocore.session
-    from botocore.configprovider import ConstantProvider
     from botocore.credentials import CredentialProvider, CredentialResolver
 
     class _Fixed(CredentialProvider):
@@ -108,12 +106,7 @@ def _session_with(credentials: Credentials, region: str) -> boto3.Session:
         def load(self) -> Credentials:
             return credentials
 
-    core = botocore.session.Session()
-    store = core.get_component("config_store")
-    store.set_config_provider("profile", ConstantProvider(None))
-    store.set_config_provider("ignore_configured_endpoint_urls", ConstantProvider(True))
-    core.set_config_variable("config_file", os.devnull)
-    core.set_config_variable("credentials_file", os.devnull)
+    core = clients.isolated_core()
     core.register_component("credential_provider", CredentialResolver([_Fixed()]))
     return boto3.Session(botocore_session=core, region_name=region)
 
@@ -287,6 +280,7 @@ class AwsAccess:
             if not status.ok:
                 raise AwsAccessError(ErrorKind.SSO_LOGIN, status.message)
         core = botocore.session.Session(profile=name)
+        core.register_component("data_loader", clients.shared_loader())
         try:
             provider = core.get_component("credential_provider").get_provider("assume-role")
         except Exception as exc:

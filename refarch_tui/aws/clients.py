@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ from refarch_tui.aws.errors import AwsAccessError, ErrorKind
 if TYPE_CHECKING:
     import boto3
     import botocore.config
+    import botocore.session
 
     from refarch_tui.aws.keys import AccessKeys
 
@@ -41,18 +43,41 @@ def client_config(
     )
 
 
-def isolated_session(keys: AccessKeys, region: str) -> boto3.Session:
-    """A session using exactly these keys: no profile, no config or credentials file, no AWS_* variables."""
-    import boto3
+_loader_lock = threading.Lock()
+_loader: Any = None
+
+
+def shared_loader() -> Any:
+    """One botocore data loader for every session, so service models are parsed once, not per account."""
+    global _loader
+    with _loader_lock:
+        if _loader is None:
+            from botocore.loaders import create_loader
+
+            _loader = create_loader()
+        return _loader
+
+
+def isolated_core() -> botocore.session.Session:
+    """A botocore session that reads no profile, no config or credentials file, and no endpoint variables."""
     import botocore.session
     from botocore.configprovider import ConstantProvider
 
     core = botocore.session.Session()
+    core.register_component("data_loader", shared_loader())
     store = core.get_component("config_store")
     store.set_config_provider("profile", ConstantProvider(None))
     store.set_config_provider("ignore_configured_endpoint_urls", ConstantProvider(True))
     core.set_config_variable("config_file", os.devnull)
     core.set_config_variable("credentials_file", os.devnull)
+    return core
+
+
+def isolated_session(keys: AccessKeys, region: str) -> boto3.Session:
+    """A session using exactly these keys: no profile, no config or credentials file, no AWS_* variables."""
+    import boto3
+
+    core = isolated_core()
     return boto3.Session(
         aws_access_key_id=keys.access_key_id,
         aws_secret_access_key=keys.secret_access_key,
