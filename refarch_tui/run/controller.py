@@ -203,6 +203,7 @@ def build_run(
         with contextlib.suppress(ValueError):
             config["backoff_base"] = float(os.environ[RETRY_BACKOFF_ENV])
     plans: dict[str, AccountEnvPlan] = {n: plan_from_state(state, n) for n in names}
+    plans.update(config.pop("env_plans", None) or {})
     run_config = RunConfig(
         live_root=pre.tree.root,
         tree=pre.tree,

@@ -120,7 +120,9 @@ class AccountSession:
         self.account = account
         self.targets = targets
         self.target_paths = {u.path for u in targets}
-        self.all_units = len(targets) == sum(1 for _ in account.units.values())
+        # every runnable unit of the account in the live tree (not just this run's): no include filter needed
+        runnable = {p for p, u in run.config.tree.units.items() if u.account == account.name and u.runnable}
+        self.all_units = self.target_paths == runnable
         self.working_dir = working_dir
         self.env = env
         self.source_update = source_update
@@ -166,7 +168,7 @@ class AccountSession:
         handle.write(shown)
         handle.write("\n")
         signals = parsed.signals
-        if path not in self.seen and not any(s is Signal.EARLY_EXIT for s, _ in signals):
+        if path not in self.seen and parsed.prefixed and not any(s is Signal.EARLY_EXIT for s, _ in signals):
             self.seen.add(path)
             self.run._unit_started(unit)
         for signal, detail in signals:

@@ -57,6 +57,7 @@ class ParsedLine:
     level: str  # INFO, WARN, ERROR, STDOUT, STDERR, or "" for continuation/raw lines
     message: str
     signals: tuple[tuple[Signal, str], ...]
+    prefixed: bool = False  # the unit came from the line's own [prefix] (not from a previous line)
 
 
 _NO_SIGNALS: tuple[tuple[Signal, str], ...] = ()
@@ -132,10 +133,13 @@ class OutputParser:
                 tf = "tf-path" in document
                 message = str(document["msg"])
 
+        prefixed = False
         if structured:
             unit = self.unit_path(prefix) if prefix else None
+            prefixed = unit is not None
             if unit == (self.live_prefix or "."):
                 unit = None  # the working dir itself: run-level
+                prefixed = False
             self._context[stream] = unit
         else:
             unit = self._context.get(stream)
@@ -146,8 +150,9 @@ class OutputParser:
             # raw lines after it belong to that unit
             if not structured:
                 self._context[stream] = named
+            prefixed = prefixed and named == unit
             unit = named
-        return ParsedLine(unit, level, message, signals)
+        return ParsedLine(unit, level, message, signals, prefixed)
 
     def _classify(
         self, message: str, level: str, tf: bool, unit: str | None, structured: bool

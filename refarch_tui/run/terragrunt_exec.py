@@ -51,15 +51,38 @@ def signal_group(pgid: int, sig: int) -> bool:
     return True
 
 
+def group_members(pgid: int) -> list[int] | None:
+    """Live (non-zombie) processes of a group, from /proc; None where /proc is not available."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    members = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and fields[0] != "Z" and fields[2] == str(pgid):
+            members.append(int(entry.name))
+    return members
+
+
 def group_alive(pgid: int) -> bool:
-    return signal_group(pgid, 0)
+    """Whether any process of the group still runs (zombies waiting for a reaper do not count)."""
+    members = group_members(pgid)
+    if members is None:
+        return signal_group(pgid, 0)
+    return bool(members)
 
 
 async def stop_process_group(process: asyncio.subprocess.Process, grace: float, term_grace: float) -> None:
     """SIGINT (terragrunt passes it to tofu, which stops cleanly), then SIGTERM, then SIGKILL."""
     pgid = process.pid  # start_new_session=True: the child leads its own group
     for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, term_grace)):
-        if not signal_group(pgid, sig):
+        if not group_alive(pgid) or not signal_group(pgid, sig):
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(process.wait(), timeout=wait)

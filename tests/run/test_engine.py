@@ -1,0 +1,335 @@
+"""The engine against the fake terragrunt: order, retries, reruns, cancel, redaction, exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from refarch_tui import secrets
+from refarch_tui.run import store
+from refarch_tui.run.env import AccountEnvPlan
+from refarch_tui.run.model import EventKind, RunEvent, UnitStatus
+from refarch_tui.run.terragrunt_exec import group_members
+from refarch_tui.state import Status, Workspace, WorkspaceState
+from tests.run.helpers import attempts, calls, calls_for, make_run, statuses
+
+MakeWs = Callable[..., tuple[Workspace, WorkspaceState]]
+VPC = "us-east-1/networking/vpc"
+APP = "us-east-1/services/app"
+IAM = "_global/iam"
+
+
+async def test_accounts_run_in_deployment_order(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TG_SLOW", "0.02")
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state)
+    await run.execute()
+    assert run.succeeded(), statuses(run)
+    span = {}
+    for name in ("security", "shared-services", "dev", "stage", "prod"):
+        (call,) = calls_for(fake_tg, name)
+        span[name] = (call["start"], call["end"])
+        # 1.x: the account-level root terragrunt.hcl is left out of the queue
+        argv = call["argv"]
+        assert argv[argv.index("--queue-exclude-dir") + 1] == "."
+        assert argv[-2:] == ["--", "apply"] and "--non-interactive" in argv
+        assert call["env"]["AWS_REGION"] == "us-east-1"
+    assert span["security"][1] <= span["shared-services"][0]
+    apps = [span[n] for n in ("dev", "stage", "prod")]
+    assert span["shared-services"][1] <= min(start for start, _ in apps)
+    # dev, stage and prod ran in parallel: each started before any of them finished
+    assert max(start for start, _ in apps) < min(end for _, end in apps)
+    assert all(u.attempts == 1 for u in run.units)
+    # state records the apply per account
+    assert workspace.load().record("terragrunt", "dev").status is Status.DONE
+
+
+async def test_selected_accounts_only(tiny_live: Path, make_workspace: MakeWs, fake_tg: Path) -> None:
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["stage", "security"])
+    await run.execute()
+    assert list(run.accounts) == ["security", "stage"]
+    assert [c["working_dir"].rsplit("/", 1)[-1] for c in calls(fake_tg)] == ["security", "stage"]
+
+
+async def test_transient_error_retried_by_terragrunt_then_runner_with_honest_attempts(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # vpc: the alarm error survives terragrunt's own 3 attempts, the runner's rerun (4th attempt) succeeds;
+    # iam: one TLS timeout, absorbed by terragrunt's own retry (2 attempts, one invocation)
+    monkeypatch.setenv("FAKE_TG_FAIL", f"dev/{VPC}:alarm-in-progress:3,dev/{IAM}:tls-timeout:1")
+    workspace, state = make_workspace(tiny_live)
+    events: list[RunEvent] = []
+    run = make_run(workspace, state, accounts=["dev"], events=events)
+    await run.execute()
+    assert run.succeeded(), statuses(run)
+    counts = attempts(run)
+    assert counts[f"dev/{VPC}"] == 4
+    assert counts[f"dev/{IAM}"] == 2
+    assert counts[f"dev/{APP}"] == 1  # early exit the first time: it never ran then
+    first, second = calls_for(fake_tg, "dev")
+    assert "--queue-include-dir" not in first["argv"]
+    included = [second["argv"][i + 1] for i, a in enumerate(second["argv"]) if a == "--queue-include-dir"]
+    assert sorted(included) == sorted([APP, VPC])  # the failed unit and its skipped dependent, nothing else
+    recovered = {(r.unit, r.error_id, r.by) for r in run.known_errors if r.recovered}
+    assert (f"dev/{VPC}", "alarm-in-progress", "runner") in recovered
+    assert (f"dev/{IAM}", "tls-timeout", "terragrunt") in recovered
+    assert any(e.kind is EventKind.UNIT_RETRIED and e.unit == f"dev/{VPC}" for e in events)
+
+
+async def test_modules_not_found_reruns_with_source_update(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TG_FAIL", f"dev/{VPC}:modules-not-found:5")
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["dev"])
+    await run.execute()
+    assert run.succeeded(), statuses(run)
+    first, second = calls_for(fake_tg, "dev")
+    assert "--source-update" not in first["argv"] and "TG_SOURCE_UPDATE" not in first["env"]
+    assert "--source-update" in second["argv"] and second["env"]["TG_SOURCE_UPDATE"] == "true"
+
+
+async def test_v0_retry_uses_strict_include_dir(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TG_VERSION", "0.67.16")
+    monkeypatch.setenv("FAKE_TG_FAIL", f"dev/{VPC}:throttling:1")
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["dev"])
+    await run.execute()
+    assert run.engine == "terragrunt-0"
+    assert run.succeeded(), statuses(run)
+    assert attempts(run)[f"dev/{VPC}"] == 2
+    first, second = calls_for(fake_tg, "dev")
+    assert first["argv"][:3] == ["run-all", "apply", "--terragrunt-non-interactive"]
+    included = [
+        second["argv"][i + 1] for i, a in enumerate(second["argv"]) if a == "--terragrunt-include-dir"
+    ]
+    assert sorted(included) == sorted([APP, VPC]) and "--terragrunt-strict-include" in second["argv"]
+
+
+async def test_retries_are_bounded(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TG_FAIL", f"dev/{VPC}:throttling:99")
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["dev"], max_auto_retries=2)
+    await run.execute()
+    assert len(calls_for(fake_tg, "dev")) == 3
+    assert statuses(run)[f"dev/{VPC}"] == "failed" and attempts(run)[f"dev/{VPC}"] == 3
+    assert statuses(run)[f"dev/{APP}"] == "skipped"
+    assert "gave up" in run.accounts["dev"].units[f"dev/{VPC}"].note
+
+
+async def test_suggestion_is_not_retried_and_later_accounts_wait(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TG_FAIL", f"security/{VPC}:state-lock:1")
+    workspace, state = make_workspace(tiny_live)
+    events: list[RunEvent] = []
+    run = make_run(workspace, state, events=events)
+    await run.execute()
+    assert len(calls(fake_tg)) == 1  # no automatic rerun, and shared-services etc. never started
+    unit = run.accounts["security"].units[f"security/{VPC}"]
+    assert unit.status is UnitStatus.FAILED and unit.known_error == "state-lock"
+    assert "force-unlock" in unit.note
+    assert statuses(run)[f"security/{APP}"] == "skipped"
+    assert all(
+        u.status is UnitStatus.SKIPPED
+        for n in ("shared-services", "dev")
+        for u in run.accounts[n].units.values()
+    )
+    assert any(r.by == "operator" and r.error_id == "state-lock" for r in run.known_errors)
+    assert workspace.load().record("terragrunt", "security").status is Status.FAILED
+    assert run.not_succeeded()["security"] == [f"security/{VPC}", f"security/{APP}"]
+
+
+async def test_v1_exit_zero_with_failures_is_still_failed(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TG_FAIL", f"dev/{VPC}:generic:9")
+    monkeypatch.setenv("FAKE_TG_EXIT0", "1")
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["dev"])
+    await run.execute()
+    assert run.accounts["dev"].exit_codes == [0]
+    assert statuses(run)[f"dev/{VPC}"] == "failed"
+    assert statuses(run)[f"dev/{APP}"] == "skipped"
+    assert not run.succeeded()
+    report = run.report()
+    units = {u["path"]: u["status"] for u in report["accounts"][0]["units"]}
+    assert units[f"dev/{VPC}"] == "failed"
+
+
+async def test_v1_exit_zero_with_failures_without_report_file(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even without the report file (0.98-rc had no fix), the parsed 'Run failed' block marks the unit."""
+    from refarch_tui.run.terragrunt_exec import TerragruntExecutor
+    from refarch_tui.tools import terragrunt as tg
+
+    monkeypatch.setenv("FAKE_TG_FAIL", f"dev/{VPC}:generic:9")
+    monkeypatch.setenv("FAKE_TG_EXIT0", "1")
+    workspace, state = make_workspace(tiny_live)
+    import shutil
+
+    path = shutil.which("terragrunt")
+    assert path
+    info = tg.TerragruntInfo(path, (0, 98, 0), tg.Generation.V1, has_report_file=False, has_queue_flags=True)
+    run = make_run(workspace, state, accounts=["dev"], executor=TerragruntExecutor(info))
+    await run.execute()
+    assert "--report-file" not in calls_for(fake_tg, "dev")[0]["argv"]
+    assert statuses(run)[f"dev/{VPC}"] == "failed" and not run.succeeded()
+
+
+async def test_rerun_failed_runs_only_what_did_not_succeed(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TG_FAIL", f"dev/{VPC}:generic:1")
+    workspace, state = make_workspace(tiny_live)
+    first = make_run(workspace, state, accounts=["dev", "stage"])
+    await first.execute()
+    targets = first.not_succeeded()
+    assert targets == {"dev": [f"dev/{VPC}", f"dev/{APP}"]}
+    second = make_run(workspace, state, accounts=list(targets), only_units=targets)
+    await second.execute()
+    assert second.succeeded()
+    assert sorted(u.path for u in second.units) == sorted(targets["dev"])
+    argv = calls_for(fake_tg, "dev")[-1]["argv"]
+    included = sorted(argv[i + 1] for i, a in enumerate(argv) if a == "--queue-include-dir")
+    assert included == sorted([APP, VPC])
+    assert workspace.load().record("terragrunt", "dev").status is Status.DONE
+
+
+async def _wait_for(events: list[RunEvent], kind: EventKind, timeout: float = 20) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not any(e.kind is kind for e in events):
+        assert loop.time() < deadline, f"no {kind} within {timeout}s"
+        await asyncio.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead for our purpose
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("ignore_sigint", [False, True])
+async def test_cancel_stops_the_whole_process_group(
+    tiny_live: Path,
+    make_workspace: MakeWs,
+    fake_tg: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ignore_sigint: bool,
+) -> None:
+    monkeypatch.setenv("FAKE_TG_SLOW", "0.3")
+    monkeypatch.setenv("FAKE_TG_CHILD", "1")
+    if ignore_sigint:
+        monkeypatch.setenv("FAKE_TG_IGNORE_INT", "1")
+    workspace, state = make_workspace(tiny_live)
+    events: list[RunEvent] = []
+    run = make_run(workspace, state, events=events, cancel_grace=0.5, term_grace=0.5)
+    task = asyncio.create_task(run.execute())
+    await _wait_for(events, EventKind.UNIT_STARTED)
+    (pid_file,) = list(fake_tg.glob("child-*.pid"))
+    leader = int(pid_file.name.split("-")[1].split(".")[0])
+    child = int(pid_file.read_text())
+    assert _alive(child)
+    run.cancel()
+    await asyncio.wait_for(task, 30)
+    assert run._cancel_task is not None
+    await run._cancel_task
+    assert not _alive(leader) and not _alive(child)
+    assert group_members(leader) == []  # nothing of the group runs any more (zombies aside)
+    assert run.cancelled
+    assert all(u.status is UnitStatus.SKIPPED for u in run.accounts["dev"].units.values())
+    assert any(u.status is UnitStatus.CANCELLED for u in run.accounts["security"].units.values())
+    assert run.summary()["cancelled"] is True
+
+
+async def test_injected_secret_never_reaches_disk_or_events(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "Zq8!hunter2-correct-horse-battery"
+    secrets.store("dev-mysql-master-password", secret)
+    secrets.forget_all_registered()  # as in a fresh process: the runner must register it itself
+    monkeypatch.setenv("FAKE_TG_ECHO_ENV", "TF_VAR_master_password")
+    workspace, state = make_workspace(tiny_live)
+    plan = AccountEnvPlan(
+        "dev", "us-east-1", secret_names={"TF_VAR_master_password": "dev-mysql-master-password"}
+    )
+    events: list[RunEvent] = []
+    run = make_run(workspace, state, accounts=["dev"], events=events, env_plans={"dev": plan})
+    await run.execute()
+    assert run.succeeded()
+    (call,) = calls_for(fake_tg, "dev")
+    assert call["has_secret_env"] == ["TF_VAR_master_password"]  # it did reach the child, via env only
+    assert secret not in " ".join(call["argv"])
+    log_text = run.accounts["dev"].units[f"dev/{VPC}"].log_path.read_text()
+    assert "database password is ***REDACTED***" in log_text
+    for path in [*workspace.directory.rglob("*"), *run.directory.rglob("*")]:
+        if path.is_file():
+            assert secret not in path.read_text(errors="replace"), path
+    assert not any(secret in e.message for e in events)
+    assert not any(secret in line for u in run.units for line in u.log)
+    assert secret not in str(run.report()) and secret not in str(run.summary())
+
+
+async def test_missing_secret_fails_the_account_with_an_action(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path
+) -> None:
+    workspace, state = make_workspace(tiny_live)
+    plan = AccountEnvPlan("dev", "us-east-1", secret_names={"TF_VAR_master_password": "nope"})
+    run = make_run(workspace, state, accounts=["dev"], env_plans={"dev": plan})
+    await run.execute()
+    assert calls(fake_tg) == []
+    assert run.accounts["dev"].status.value == "failed"
+    assert "Data store passwords" in run.accounts["dev"].note
+
+
+async def test_env_for_account_reaches_each_account_and_shell_aws_vars_do_not(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "operators-own")
+    monkeypatch.setenv("TG_IAM_ASSUME_ROLE", "arn:aws:iam::1:role/leaked")
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(
+        workspace,
+        state,
+        accounts=["dev", "prod"],
+        env_for_account=lambda a: {"FAKE_ACCOUNT": a, "REFARCH_IAM_ROLE": f"arn:aws:iam::{a}:role/admin"},
+    )
+    await run.execute()
+    for name in ("dev", "prod"):
+        (call,) = calls_for(fake_tg, name)
+        assert call["env"]["FAKE_ACCOUNT"] == name
+        assert call["env"]["TG_IAM_ASSUME_ROLE"] == f"arn:aws:iam::{name}:role/admin"
+        assert "AWS_PROFILE" not in call["env"]
+
+
+async def test_persisted_run_matches_the_live_report(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path
+) -> None:
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["security", "dev"])
+    await run.execute()
+    record = store.load_run(workspace.runs_dir)
+    assert record is not None and record.complete and record.run_id == run.id
+    assert record.report() == run.report()
+    assert (run.directory / "summary.json").is_file()
+    assert all(Path(u["log"]).is_file() for a in run.report()["accounts"] for u in a["units"])
