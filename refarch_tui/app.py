@@ -44,6 +44,7 @@ class RefarchApp(App[None]):
         self.log_file = log_file
         self.current_account: str | None = None
         self.identities: dict[str, str] = {}
+        self.emulator_endpoint: str | None = None
 
     # -- header --------------------------------------------------------------------------------------
 
@@ -81,6 +82,26 @@ class RefarchApp(App[None]):
         self.current_account = accounts[0] if accounts else None
         self.update_header()
         self.push_screen(HomeScreen(self.state, identities=self.identities))
+        if self.sandbox:
+            # after the first paint: the emulator may still be importing moto and seeding
+            self.call_after_refresh(self._watch_emulator)
+
+    def _watch_emulator(self) -> None:
+        self.run_worker(self._wait_for_emulator, thread=True, group="emulator", exclusive=True)
+
+    def _wait_for_emulator(self) -> None:
+        from refarch_tui.aws import emulator
+
+        assert self.workspace is not None
+        try:
+            info = emulator.ensure_running(self.workspace.directory)
+            info = emulator.wait_ready(self.workspace.directory)
+        except emulator.EmulatorError as exc:
+            log.warning("sandbox emulator failed: %s", exc)
+            self.call_from_thread(self.notify, str(exc), title="Sandbox emulator", severity="error", timeout=30)
+            return
+        self.emulator_endpoint = info.endpoint
+        self.call_from_thread(self.notify, f"AWS emulator ready at {info.endpoint}", title="Sandbox")
 
     def _after_problem(self, choice: str | None) -> None:
         if choice == "new":
