@@ -97,6 +97,7 @@ def fake_tg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state.mkdir()
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("FAKE_TG_STATE_DIR", str(state))
+    monkeypatch.setenv("REFARCH_RETRY_BACKOFF", "0")
     for name in list(os.environ):
         if name.startswith("FAKE_TG_") and name != "FAKE_TG_STATE_DIR":
             monkeypatch.delenv(name)
@@ -110,3 +111,4 @@ def no_tg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     empty.mkdir()
     monkeypatch.setenv("PATH", f"{empty}{os.pathsep}/usr/bin{os.pathsep}/bin")
     monkeypatch.setenv("REFARCH_REHEARSAL_SPEED", "0")
+    monkeypatch.setenv("REFARCH_RETRY_BACKOFF", "0")

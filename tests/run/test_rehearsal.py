@@ -1,0 +1,94 @@
+"""The rehearsal engine: real DAG waves, SIMULATED events, injected transient errors, pause."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from refarch_tui.run.model import EventKind, RunEvent, UnitStatus
+from refarch_tui.run.rehearsal import FAILS, RUNNER_RECOVERS, TERRAGRUNT_RECOVERS, RehearsalExecutor
+from refarch_tui.state import Workspace, WorkspaceState
+from tests.run.helpers import attempts, make_run, statuses
+
+MakeWs = Callable[..., tuple[Workspace, WorkspaceState]]
+VPC = "dev/us-east-1/networking/vpc"
+APP = "dev/us-east-1/services/app"
+IAM = "dev/_global/iam"
+
+
+async def test_injected_errors_recover_with_honest_attempts(
+    tiny_live: Path, make_workspace: MakeWs, no_tg: None
+) -> None:
+    workspace, state = make_workspace(tiny_live)
+    events: list[RunEvent] = []
+    executor = RehearsalExecutor(speed=0, inject={VPC: RUNNER_RECOVERS, IAM: TERRAGRUNT_RECOVERS})
+    run = make_run(workspace, state, accounts=["dev"], events=events, executor=executor)
+    await run.execute()
+    assert run.engine == "rehearsal" and run.simulated
+    assert run.succeeded(), statuses(run)
+    assert attempts(run) == {IAM: 2, VPC: 4, APP: 1}
+    assert all(e.simulated for e in events)
+    assert any(e.kind is EventKind.NOTICE and "SIMULATED" in e.message for e in events)
+    log = run.accounts["dev"].units[VPC].log_path.read_text().splitlines()
+    assert log and all(line.startswith(("SIMULATED", "#")) for line in log)
+    # the dependency order of the real DAG: app starts only after vpc succeeded
+    order = [(e.kind, e.unit) for e in events]
+    assert order.index((EventKind.UNIT_STARTED, APP)) > order.index((EventKind.UNIT_SUCCEEDED, VPC))
+    assert {(r.unit, r.by) for r in run.known_errors if r.recovered} >= {(VPC, "runner"), (IAM, "terragrunt")}
+
+
+async def test_a_lasting_failure_skips_dependents(
+    tiny_live: Path, make_workspace: MakeWs, no_tg: None
+) -> None:
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(
+        workspace, state, accounts=["dev"], executor=RehearsalExecutor(speed=0, inject={VPC: FAILS})
+    )
+    await run.execute()
+    assert statuses(run) == {IAM: "succeeded", VPC: "failed", APP: "skipped"}
+    assert run.accounts["dev"].units[VPC].known_error == "state-lock"
+
+
+async def test_seeded_rehearsal_is_reproducible_on_the_sample_repo(
+    sample_live: Path, make_workspace: MakeWs, no_tg: None
+) -> None:
+    outcomes = []
+    for _ in range(2):
+        workspace, state = make_workspace(sample_live)
+        run = make_run(workspace, state, executor=RehearsalExecutor(seed=7, speed=0))
+        await run.execute()
+        assert run.succeeded(), {p: s for p, s in statuses(run).items() if s != "succeeded"}
+        assert len(run.units) == sum(1 for u in run.config.tree.units.values() if u.runnable)
+        outcomes.append((attempts(run), sorted((r.unit, r.error_id) for r in run.known_errors)))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][1], "seed 7 injects at least one transient error"
+
+
+async def test_pause_after_the_current_wave_then_resume(
+    tiny_live: Path, make_workspace: MakeWs, no_tg: None
+) -> None:
+    workspace, state = make_workspace(tiny_live)
+    events: list[RunEvent] = []
+    run = make_run(
+        workspace,
+        state,
+        accounts=["dev", "prod"],
+        events=events,
+        executor=RehearsalExecutor(speed=0, inject={}),
+    )
+    task = asyncio.create_task(run.execute())
+    run.request_pause()
+    while not run.paused:
+        await asyncio.sleep(0.01)
+    assert not task.done()
+    assert any(u.status is UnitStatus.PENDING for u in run.units)
+    started = [e for e in events if e.kind is EventKind.UNIT_STARTED]
+    await asyncio.sleep(0.1)
+    assert [e for e in events if e.kind is EventKind.UNIT_STARTED] == started  # nothing new while paused
+    run.resume()
+    await asyncio.wait_for(task, 20)
+    assert run.succeeded()
+    assert any(e.kind is EventKind.PAUSED for e in events) and any(
+        e.kind is EventKind.RESUMED for e in events
+    )
