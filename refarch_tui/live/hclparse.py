@@ -14,8 +14,10 @@ resolver needs. Expressions become tuples (cheap to pickle for the parse cache a
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 Expr = tuple[Any, ...]
@@ -77,6 +79,23 @@ def _is_tree(node: Any) -> bool:
     return hasattr(node, "data")
 
 
+def _edge_token(node: Any, end: int) -> Any:
+    """The first (end=0) or last (end=-1) token under a node: spans without lark's (costly) position meta."""
+    if not _is_tree(node):
+        return node
+    children = node.children if end == 0 else reversed(node.children)
+    for child in children:
+        token = _edge_token(child, end)
+        if token is not None:
+            return token
+    return None
+
+
+def _line(node: Any) -> int:
+    token = _edge_token(node, 0)
+    return int(token.line) if token is not None and token.line is not None else 0
+
+
 def _significant(children: list[Any]) -> list[Any]:
     return [c for c in children if _is_tree(c) and c.data != "new_line_or_comment"]
 
@@ -86,12 +105,10 @@ class _Converter:
         self.text = text
 
     def src(self, node: Any) -> str:
-        if _is_tree(node):
-            meta = node.meta
-            if getattr(meta, "empty", True):
-                return ""
-            return self.text[meta.start_pos : meta.end_pos]
-        return self.text[node.start_pos : node.end_pos]
+        first, last = _edge_token(node, 0), _edge_token(node, -1)
+        if first is None or last is None:
+            return ""
+        return self.text[first.start_pos : last.end_pos]
 
     def body(self, node: Any) -> Body:
         result = Body()
@@ -99,13 +116,13 @@ class _Converter:
             if child.data == "attribute":
                 parts = _significant(child.children)
                 name = self.name_of(parts[0])
-                result.attrs[name] = (child.meta.line, self.expr(parts[-1]))
+                result.attrs[name] = (_line(child), self.expr(parts[-1]))
             elif child.data == "block":
                 parts = _significant(child.children)
                 inner = parts[-1]
                 kind = self.name_of(parts[0])
                 labels = tuple(self.label_of(p) for p in parts[1:-1])
-                result.blocks.append((kind, labels, child.meta.line, self.body(inner)))
+                result.blocks.append((kind, labels, _line(child), self.body(inner)))
         return result
 
     def name_of(self, node: Any) -> str:
@@ -189,7 +206,7 @@ class _Converter:
             items: list[tuple[str | None, Expr, int]] = []
             for elem in _significant(node.children):
                 key_node, value_node = _significant(elem.children)
-                items.append((self.key_of(key_node), self.expr(value_node), elem.meta.line))
+                items.append((self.key_of(key_node), self.expr(value_node), _line(elem)))
             return ("obj", src, tuple(items))
         return ("op", src)
 
@@ -220,10 +237,37 @@ class _Converter:
 
 
 def parse_tree(text: str) -> Any:
-    """The raw lark tree (positions are character offsets into `text`). Raises lark errors."""
+    """The raw lark tree with position meta (for edits; offsets into `text`). Raises lark errors."""
     import hcl2
 
     return hcl2.parses_to_tree(text)
+
+
+@functools.cache
+def _fast_parser() -> Any:
+    """python-hcl2's own grammar and post-lexer, without propagate_positions (which doubles parse time)."""
+    import hcl2.parser
+    from hcl2.postlexer import PostLexer
+    from lark import Lark
+
+    from refarch_tui import paths
+
+    grammar = Path(hcl2.parser.__file__).with_name("hcl2.lark")
+    # lark keeps the built tables in our own cache dir (never a shared /tmp file: the cache is a pickle);
+    # lark checks the grammar's hash when loading it and rebuilds when it differs.
+    cache: str | bool = False
+    try:
+        cache_dir = paths.cache_dir()
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        cache = str(cache_dir / "hcl2-grammar-nopos.lark-cache")
+    except OSError:
+        cache = False
+    return Lark.open(str(grammar), parser="lalr", cache=cache, propagate_positions=False, postlex=PostLexer())
+
+
+def parse_tree_fast(text: str) -> Any:
+    """The raw lark tree without position meta (tokens still carry positions). Raises lark errors."""
+    return _fast_parser().parse(text + "\n")  # the same trailing-newline workaround as hcl2.parses_to_tree
 
 
 def error_summary(exc: Exception) -> tuple[int | None, str]:
@@ -252,7 +296,7 @@ def strip_bom(text: str) -> str:
 def summarise(text: str) -> FileSummary:
     text = strip_bom(text)
     try:
-        tree = parse_tree(text)
+        tree = parse_tree_fast(text)
     except Exception as exc:
         line, message = error_summary(exc)
         return FileSummary(

@@ -27,7 +27,7 @@ from refarch_tui.live.resolve import Resolver
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 3
-PARALLEL_THRESHOLD = 48  # below this many files to parse, a process pool costs more than it saves
+PARALLEL_THRESHOLD = 150  # below this many files to parse, one process is about as fast as a pool
 SKIP_FILES = frozenset({".terraform.lock.hcl", "terragrunt.stack.hcl"})
 STACK_FILE = "terragrunt.stack.hcl"
 STACK_NOTE = "`terragrunt stack generate` produces the units of this stack (not in the graph until then)"
@@ -138,9 +138,9 @@ def _parse_all(files: list[str], workers: int | None) -> dict[str, FileSummary]:
     count = workers if workers is not None else min(os.cpu_count() or 1, 8)
     if count <= 1 or len(files) < PARALLEL_THRESHOLD:
         return {path: summarise_file(path) for path in files}
-    import hcl2.parser
+    from refarch_tui.live.hclparse import _fast_parser
 
-    hcl2.parser.parser()  # load the grammar once, before forking
+    _fast_parser()  # load the grammar once, before forking
     chunk = max(1, min(64, len(files) // (count * 4)))
     try:
         with ProcessPoolExecutor(max_workers=count, mp_context=_pool_context()) as pool:

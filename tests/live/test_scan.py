@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -418,7 +419,10 @@ def test_parallel_parse_matches_sequential(make_tree: TreeFactory, tmp_path: Pat
     files["acct/broken/terragrunt.hcl"] = "inputs = {"
     root = make_tree(files)
     sequential = scan(root, cache_dir=tmp_path / "c1", workers=1)
-    parallel = scan(root, cache_dir=tmp_path / "c2", workers=2)
+    parallel = scan(root, cache_dir=tmp_path / "c2", workers=2)  # fork: no other threads here
     assert parallel.units == sequential.units
     assert parallel.errors == sequential.errors and len(parallel.errors) == 1
+    with ThreadPoolExecutor(1) as pool:  # as the app does it: from a thread worker (forkserver)
+        threaded = pool.submit(scan, root, cache_dir=tmp_path / "c3", workers=2).result()
+    assert threaded.units == sequential.units and threaded.errors == sequential.errors
     assert len(waves(parallel)) == scan_module.PARALLEL_THRESHOLD + 12
