@@ -1,0 +1,66 @@
+"""Against the sandbox emulator's own seeding (organization, fixed account IDs, roles, admin user)."""
+
+from __future__ import annotations
+
+import pytest
+
+from refarch_tui.aws import access as access_module
+from refarch_tui.aws import emulator
+from refarch_tui.aws.access import AwsAccess
+from refarch_tui.aws.auth import AuthConfig, AuthMethod
+from refarch_tui.aws.doctor import aws_report
+from refarch_tui.aws.keys import AccessKeys
+from refarch_tui.state import Account, Workspace, WorkspaceState
+
+from .conftest import ACCOUNTS
+
+
+@pytest.fixture
+def seeded(moto: str) -> str:
+    # the test's moto server runs in this process, so the emulator's in-process patches apply to it
+    emulator._patch_account_ids()
+    emulator.seed(moto)
+    return moto
+
+
+def test_seeded_sandbox_reaches_every_account_and_matches_the_organization(
+    seeded: str, sandbox_state: WorkspaceState, workspace: Workspace
+) -> None:
+    access = AwsAccess(sandbox_state, workspace=workspace, endpoint_url=seeded)
+    access.configure(AuthConfig(method=AuthMethod.KEYS, assume_roles=True))
+    results = access.check_all()
+    assert all(r.ok for r in results.values()), [r.explanation for r in results.values()]
+    source = access._source_client(None, access._source(None), "sts").get_caller_identity()
+    assert source["Account"] == ACCOUNTS["security"] and source["Arn"].endswith(f"user/{emulator.ADMIN_USER}")
+    # the security account is a member: it cannot list the organization, and the check says so
+    org = access.org_cross_check()
+    assert not org.checked and "not compared" in org.message
+    assert aws_report(access)["organization"]["checked"] is False
+
+
+def test_organization_cross_check_from_the_management_account(
+    seeded: str, sandbox_state: WorkspaceState, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    management = AccessKeys(emulator.MANAGEMENT_ACCESS_KEY_ID, emulator.SANDBOX_SECRET_ACCESS_KEY)
+    monkeypatch.setattr(access_module, "SANDBOX_KEYS", management)
+    sandbox_state.accounts = [a for a in sandbox_state.accounts if a.name != "prod"]
+    sandbox_state.accounts.append(Account("sandbox-extra", "999988887777"))
+    access = AwsAccess(sandbox_state, workspace=workspace, endpoint_url=seeded)
+    access.configure(AuthConfig(method=AuthMethod.KEYS, assume_roles=True))
+    org = access.org_cross_check()
+    assert org.checked, org.message
+    assert org.missing_in_org == (("sandbox-extra", "999988887777"),)
+    assert sorted(account_id for account_id, _name in org.not_in_repo) == sorted(
+        [emulator.MANAGEMENT_ACCOUNT_ID, ACCOUNTS["prod"]]
+    )
+
+
+def test_seeded_security_keys_used_directly_reach_only_security(
+    seeded: str, sandbox_state: WorkspaceState, workspace: Workspace
+) -> None:
+    # the seed's first way: the temporary admin user's keys, no roles -> only its own account is confirmed
+    access = AwsAccess(sandbox_state, workspace=workspace, endpoint_url=seeded)
+    access.configure(AuthConfig(method=AuthMethod.KEYS, assume_roles=False))
+    results = access.check_all()
+    assert results["security"].ok
+    assert all(results[name].blocked for name in ACCOUNTS if name != "security")
