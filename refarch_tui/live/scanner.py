@@ -9,6 +9,7 @@ Two caches in `<cache_dir>/` keyed by the live repo's absolute path:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -21,12 +22,12 @@ from typing import Any
 
 from refarch_tui import atomic, paths
 from refarch_tui.live.hclparse import FileSummary, summarise_file
-from refarch_tui.live.model import LiveError, LiveTree
+from refarch_tui.live.model import LiveError, LiveTree, Unit
 from refarch_tui.live.resolve import Resolver
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 PARALLEL_THRESHOLD = 150  # below this many files to parse, one process is about as fast as a pool
 SKIP_FILES = frozenset({".terraform.lock.hcl", "terragrunt.stack.hcl"})
 STACK_FILE = "terragrunt.stack.hcl"
@@ -34,17 +35,20 @@ STACK_NOTE = "`terragrunt stack generate` produces the units of this stack (not 
 TF_SUFFIXES = (".tf", ".tofu", ".tf.json", ".tofu.json")
 
 
+Stamp = tuple[int, int, int]  # size, mtime_ns, inode (atomic replaces change the inode)
+
+
 @dataclass
 class _Walk:
-    hcl: dict[str, tuple[int, int]] = field(default_factory=dict)  # abs path -> (size, mtime_ns)
+    hcl: dict[str, Stamp] = field(default_factory=dict)  # abs path -> (size, mtime_ns, inode)
     unit_dirs: dict[str, bool] = field(default_factory=dict)  # abs dir -> has *.tf/*.tofu
     stacks: list[str] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
         for path in sorted(self.hcl):
-            size, mtime = self.hcl[path]
-            digest.update(f"{path}\0{size}\0{mtime}\n".encode())
+            size, mtime, inode = self.hcl[path]
+            digest.update(f"{path}\0{size}\0{mtime}\0{inode}\n".encode())
         for unit_dir in sorted(self.unit_dirs):
             digest.update(f"U{unit_dir}\0{int(self.unit_dirs[unit_dir])}\n".encode())
         for stack in sorted(self.stacks):
@@ -83,7 +87,7 @@ def _walk(root: str) -> _Walk:
                     stat = entry.stat()
                 except OSError:
                     continue
-                result.hcl[entry.path] = (stat.st_size, stat.st_mtime_ns)
+                result.hcl[entry.path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
                 if name == "terragrunt.hcl":
                     has_config = True
             elif name.endswith(TF_SUFFIXES):
@@ -106,12 +110,26 @@ def _load_pickle(path: Path) -> Any:
     except Exception as exc:  # a corrupt or old cache is just a miss
         log.info("ignoring unreadable cache %s: %s", path, exc)
         return None
-    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+    if not isinstance(data, dict) or data.get("version") != _cache_version():
         return None
     return data
 
 
+@functools.cache
+def _cache_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from refarch_tui import __version__
+
+    try:
+        hcl2_version = version("python-hcl2")
+    except PackageNotFoundError:
+        hcl2_version = "?"
+    return f"{CACHE_VERSION}/{__version__}/{hcl2_version}"
+
+
 def _save_pickle(path: Path, data: dict[str, Any]) -> None:
+    data = {**data, "version": _cache_version()}
     try:
         atomic.atomic_write_bytes(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
     except OSError as exc:
@@ -179,13 +197,15 @@ def scan(root: Path, *, cache_dir: Path | None = None, workers: int | None = Non
             return tree
 
     cached_files = _load_pickle(files_cache)
-    previous: dict[str, tuple[int, int, FileSummary]] = cached_files["files"] if cached_files else {}
+    previous: dict[str, tuple[tuple[int, int, int], FileSummary]] = (
+        cached_files["files"] if cached_files else {}
+    )
     summaries: dict[str, FileSummary] = {}
     to_parse: list[str] = []
     for path, stamp in walk.hcl.items():
         hit = previous.get(path)
-        if hit is not None and (hit[0], hit[1]) == stamp:
-            summaries[path] = hit[2]
+        if hit is not None and hit[0] == stamp:
+            summaries[path] = hit[1]
         else:
             to_parse.append(path)
     summaries.update(_parse_all(sorted(to_parse), workers))
@@ -201,7 +221,19 @@ def scan(root: Path, *, cache_dir: Path | None = None, workers: int | None = Non
     unit_paths = {resolver.rel(d) for d in walk.unit_dirs}
     units = {}
     for unit_dir in sorted(walk.unit_dirs):
-        unit = resolver.unit(unit_dir, walk.unit_dirs[unit_dir], unit_paths)
+        try:
+            unit = resolver.unit(unit_dir, walk.unit_dirs[unit_dir], unit_paths)
+        except Exception as exc:  # a shape the resolver does not expect: report it, keep the rest of the tree
+            log.exception("could not resolve %s", unit_dir)
+            rel = resolver.rel(unit_dir)
+            config = os.path.join(unit_dir, "terragrunt.hcl")
+            resolver.error(config, None, f"could not be read statically ({type(exc).__name__}: {exc})")
+            unit = Unit(
+                path=rel,
+                account=None if rel == "." else rel.split("/", 1)[0],
+                dependencies=(),
+                runnable=walk.unit_dirs[unit_dir],
+            )
         units[unit.path] = unit
     stacks = sorted(resolver.rel(s) for s in walk.stacks)
     errors = sorted(resolver.errors.values(), key=lambda e: (e.path, e.line or 0, e.message))
@@ -214,25 +246,25 @@ def scan(root: Path, *, cache_dir: Path | None = None, workers: int | None = Non
     )
 
     if to_parse or cached_files is None:
-        stamped = {p: (*walk.hcl[p], summaries[p]) for p in walk.hcl}
-        _save_pickle(files_cache, {"version": CACHE_VERSION, "files": stamped})
+        stamped = {p: (walk.hcl[p], summaries[p]) for p in walk.hcl}
+        _save_pickle(files_cache, {"files": stamped})
     external_stamps = {p: _stamp(p) for p in resolver.external_files}
     _save_pickle(
         tree_cache,
-        {"version": CACHE_VERSION, "fingerprint": fingerprint, "external": external_stamps, "tree": tree},
+        {"fingerprint": fingerprint, "external": external_stamps, "tree": tree},
     )
     return tree
 
 
-def _stamp(path: str) -> tuple[int, int] | None:
+def _stamp(path: str) -> Stamp | None:
     try:
         stat = os.stat(path)
     except OSError:
         return None
-    return (stat.st_size, stat.st_mtime_ns)
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
-def _external_unchanged(stamps: dict[str, tuple[int, int] | None]) -> bool:
+def _external_unchanged(stamps: dict[str, Stamp | None]) -> bool:
     return all(_stamp(p) == s for p, s in stamps.items())
 
 

@@ -395,6 +395,21 @@ def test_warm_scan_parses_nothing_and_sees_changes(
     assert "acct/c" in scan(root, cache_dir=cache).units
 
 
+def test_same_size_same_mtime_atomic_replace_is_seen(make_tree: TreeFactory, cache: Path) -> None:
+    import os
+
+    from refarch_tui import atomic
+
+    root = make_tree({"acct/a/terragrunt.hcl": unit(extra='inputs = {\n  ami_id = "ami-AAAA"\n}\n')})
+    target = root / "acct/a/terragrunt.hcl"
+    assert scan(root, cache_dir=cache).units["acct/a"].inputs["ami_id"] == "ami-AAAA"
+    before = target.stat()
+    atomic.atomic_write_bytes(target, target.read_bytes().replace(b"ami-AAAA", b"ami-BBBB"))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_size == before.st_size and target.stat().st_mtime_ns == before.st_mtime_ns
+    assert scan(root, cache_dir=cache).units["acct/a"].inputs["ami_id"] == "ami-BBBB"
+
+
 def test_corrupt_cache_is_a_miss(make_tree: TreeFactory, cache: Path) -> None:
     root = make_tree({"acct/terragrunt.hcl": ACCOUNT_ROOT, "acct/a/terragrunt.hcl": unit()})
     first = scan(root, cache_dir=cache)
