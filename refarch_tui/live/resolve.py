@@ -496,7 +496,8 @@ class Resolver:
 
 
 def _partial(value: Any, expr: Expr) -> Any:
-    return Unknown(expr[1]) if not isinstance(value, dict | list) else value
+    """A value that is not fully known is reported as the whole expression, as written."""
+    return Unknown(expr[1])
 
 
 def _short(text: str, limit: int = 60) -> str:
