@@ -463,8 +463,13 @@ class AwsAccess:
             try:
                 identity = sts.get_caller_identity()
             except Exception as exc:
-                if explain(exc).kind is not ErrorKind.EXPIRED or not self._refresh(account):
+                if explain(exc).kind is not ErrorKind.EXPIRED:
                     raise
+                if not self._refresh(account):
+                    if self.sandbox or self.config.profile_for(account) is None:
+                        raise  # fixed keys: asking again gives the same expired token
+                    session = self._rebuild(account)  # a profile re-reads its source (SSO cache, process)
+                    sts = self._account_client(session, "sts")
                 identity = sts.get_caller_identity()
             result = IdentityResult(
                 account=account,
@@ -536,6 +541,14 @@ class AwsAccess:
             if key not in session.clients:
                 session.clients[key] = self._client(session.account, session.session, service, region)
             return session.clients[key]
+
+    def _rebuild(self, account: str) -> _AccountSession:
+        profile = self.config.profile_for(account)
+        with self._lock:
+            self._sessions.pop(account, None)
+            self._sources.pop(profile, None)
+            self._source_clients = {k: v for k, v in self._source_clients.items() if k[0] != profile}
+        return self._account_session(account)
 
     def _refresh(self, account: str) -> bool:
         with self._lock:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from textual.app import App
-from textual.widgets import Button, Checkbox, DataTable, Input, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, RadioButton, Select, Static
 
 from refarch_tui.aws import keys as aws_keys
 from refarch_tui.aws.access import AwsAccess
@@ -119,3 +121,52 @@ async def test_mfa_dialog_answers_the_prompt(
         assert not screen.query_one("#check", Button).disabled
     stored = aws_keys.load_keys(access.workspace_id)
     assert stored is not None and stored.access_key_id == ACCESS_KEY
+
+
+async def _check_and_wait(pilot: Any, app: AuthApp) -> None:
+    await pilot.click("#check")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_bad_key_format_is_shown_not_raised(
+    make_real_access: Callable[..., AwsAccess], real_state: WorkspaceState
+) -> None:
+    access = make_real_access()
+    app = AuthApp(access, real_state)
+    async with app.run_test(size=(170, 80)) as pilot:
+        screen = app.screen
+        screen.query_one("#access-key-id", Input).value = "AKIA-short"
+        screen.query_one("#secret-access-key", Input).value = SECRET_KEY
+        await _check_and_wait(pilot, app)
+        message = str(screen.query_one("#auth-message", Static).render())
+        assert "access key ID should be 20 characters" in message
+        assert SECRET_KEY not in message
+        assert not screen.query_one("#check", Button).disabled
+    assert aws_keys.load_keys(access.workspace_id) is None
+
+
+async def test_sso_profile_without_login_names_the_command(
+    make_real_access: Callable[..., AwsAccess], real_state: WorkspaceState, isolated_home: Path
+) -> None:
+    (isolated_home / ".aws").mkdir(parents=True)
+    (isolated_home / ".aws" / "config").write_text(
+        "[profile corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+        "sso_account_id = 104983213567\nsso_role_name = Admin\n"
+    )
+    access = make_real_access()
+    app = AuthApp(access, real_state)
+    async with app.run_test(size=(170, 80)) as pilot:
+        screen = app.screen
+        await app.workers.wait_for_complete()  # the profile list loads in a worker
+        await pilot.pause()
+        screen.query_one("#method-profile", RadioButton).value = True
+        await pilot.pause()
+        assert screen.query_one("#profile", Select).display
+        assert not screen.query_one("#keys-form").display
+        screen.query_one("#profile", Select).value = "corp"
+        await _check_and_wait(pilot, app)
+        rows = _rows(screen.query_one("#identities", DataTable))
+        assert all(row[1] == "error" for row in rows.values())
+        assert "aws sso login --profile corp" in str(screen.query_one("#block-reasons", Static).render())

@@ -450,3 +450,29 @@ def test_throttling_that_never_stops_reads_clearly() -> None:
     exc = ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "GetCallerIdentity")
     error = explain(exc)
     assert error.kind is ErrorKind.THROTTLED and "throttling" in error.message
+
+
+def test_expired_token_of_a_profile_rereads_the_profile(
+    make_real_access: Callable[..., AwsAccess], real_state: WorkspaceState, isolated_home: Path
+) -> None:
+    only(real_state, "dev")
+    _write_config(
+        isolated_home,
+        f"[profile ops]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n",
+    )
+    dev_clients: list[Any] = []
+
+    def hook(who: str, service: str, client: Any) -> None:
+        if (who, service) == ("dev", "sts"):
+            if not dev_clients:
+                stubber = Stubber(client)
+                stubber.add_client_error("get_caller_identity", "ExpiredToken", "The token is expired", 400)
+                stubber.activate()
+            dev_clients.append(client)
+
+    access = make_real_access(client_hook=hook)
+    access.configure(AuthConfig(method=AuthMethod.PROFILE, profile="ops", role_arns={}))
+    result = access.check("dev")
+    assert result.error is None, result.error
+    assert result.reached_id is not None
+    assert len(dev_clients) == 2
