@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from refarch_tui import checklist
 from refarch_tui.live.graph import waves
 from refarch_tui.live.model import CycleError, LiveTree
 from screens.widgets.status_text import status_text
@@ -22,6 +23,8 @@ def _pane_id(account: str) -> str:
 class GraphScreen(Screen[None]):
     DEFAULT_CSS = """
     GraphScreen #graph-summary { height: auto; padding: 0 1; }
+    GraphScreen #graph-tabs { height: 1fr; }
+    GraphScreen TabPane { height: 1fr; padding: 0; }
     GraphScreen DataTable { height: 1fr; }
     GraphScreen #graph-problems { height: auto; max-height: 8; padding: 0 1; color: $error; }
     """
@@ -40,7 +43,7 @@ class GraphScreen(Screen[None]):
     @property
     def groups(self) -> list[str]:
         top = [TOP_LEVEL] if any(u.account is None for u in self.live_tree.units.values()) else []
-        return top + self.live_tree.accounts
+        return top + checklist.order_accounts(self.live_tree.accounts)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -65,9 +65,11 @@ def waves(tree: LiveTree, *, account: str | None = None, destroy: bool = False) 
 
 
 def account_order(tree: LiveTree) -> list[str | None]:
-    """Accounts in the order to show them: the root's own units (None) first, then by name."""
+    """Accounts in the order to show them: the root's own units (None) first, then in deployment order."""
+    from refarch_tui import checklist
+
     accounts: list[str | None] = []
     if any(u.account is None for u in tree.units.values()):
         accounts.append(None)
-    accounts.extend(tree.accounts)
+    accounts.extend(checklist.order_accounts(tree.accounts))
     return accounts

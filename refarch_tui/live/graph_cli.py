@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any, TextIO
 
+from refarch_tui import checklist
 from refarch_tui.live.graph import waves
 from refarch_tui.live.model import CycleError, LiveError, LiveTree
 from refarch_tui.live.scanner import scan
@@ -43,7 +44,7 @@ def _readable(tree: LiveTree, destroy: bool, out: TextIO) -> None:
     top = [u.path for u in tree.units.values() if u.account is None]
     if top:
         groups.append(("(top level)", [sorted(top)]))
-    for account in tree.accounts:
+    for account in checklist.order_accounts(tree.accounts):
         groups.append((account, waves(tree, account=account, destroy=destroy)))
     for name, account_waves in groups:
         out.write(f"\n{name}\n")

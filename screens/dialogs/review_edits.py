@@ -71,10 +71,12 @@ class ReviewEditsDialog(ModalScreen[list[PlannedEdit] | None]):
 
     @staticmethod
     def _prompt(edit: PlannedEdit) -> Text:
-        text = Text(_title(edit), style="bold")
-        text.append(f"\n  {edit.reason}", style="dim")
+        title = _title(edit)
+        short = title[: -len("/terragrunt.hcl")] if title.endswith("/terragrunt.hcl") else title
+        text = Text(short, style="bold")
         if not edit.diff:
-            text.append("  (already set: no change)", style="dim italic")
+            text.append(" (no change)", style="italic")
+        text.append(f" — {edit.reason}", style="dim")
         return text
 
     def on_mount(self) -> None:
