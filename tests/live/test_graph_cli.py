@@ -132,10 +132,10 @@ def test_missing_or_file_live_dir_exit_1(tmp_path: Path) -> None:
 def test_readable_listing_per_account(sample_live: Path) -> None:
     code, out, err = run(sample_live, as_json=False)
     assert code == 0 and err == ""
-    for account in ("security", "shared-services", "dev", "stage", "prod"):
-        assert f"\n{account}\n" in out
+    headers = [out.index(f"\n{a}\n") for a in ("security", "shared-services", "dev", "stage", "prod")]
+    assert headers == sorted(headers), "accounts are listed in deployment order"
     assert "root config, not run" in out
-    dev = out.split("\ndev\n", 1)[1].split("\nprod\n", 1)[0]
+    dev = out.split("\ndev\n", 1)[1].split("\nstage\n", 1)[0]
     assert dev.index("networking/vpc-app") < dev.index("services/ecs-cluster")
 
 
