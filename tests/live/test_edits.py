@@ -332,3 +332,14 @@ def test_random_edits_only_touch_the_value(live_copy: Path, seed: int, tmp_path:
         assert {k: v for k, v in after.items() if k != name} == {
             k: v for k, v in before_inputs.items() if k != name
         }
+
+
+def test_utf8_bom_file_keeps_its_bom(make_tree: TreeFactory, cache: Path) -> None:
+    text = "\ufeff" + unit(extra='inputs = {\n  ami_id = "ami-old"\n}\n')
+    root = make_tree({"acct/a/terragrunt.hcl": text.encode("utf-8")})
+    assert scan(root, cache_dir=cache).units["acct/a"].inputs == {"ami_id": "ami-old"}
+    edit = edits.plan_set_input(root, "acct/a", "ami_id", "ami-new", reason="r")
+    only_changed_inside(edit)
+    edits.apply_edit(edit)
+    written = (root / "acct/a/terragrunt.hcl").read_bytes()
+    assert written == text.replace("ami-old", "ami-new").encode("utf-8")
