@@ -124,6 +124,7 @@ class AwsAccess:
         mfa_prompt: mfa.MfaPrompt | None = None,
         client_hook: ClientHook | None = None,
         env: Mapping[str, str] | None = None,
+        sandbox_keys: AccessKeys = SANDBOX_KEYS,
     ) -> None:
         from refarch_tui.aws.keys import workspace_key_id
 
@@ -138,6 +139,7 @@ class AwsAccess:
                 ErrorKind.NOT_CONFIGURED, "Sandbox mode needs the emulator endpoint; start it first."
             )
         self.endpoint_url = endpoint_url
+        self.sandbox_keys = sandbox_keys
         self.mfa_prompt = mfa_prompt
         self.client_hook = client_hook
         self._env = env
@@ -240,7 +242,7 @@ class AwsAccess:
 
     def _base_keys(self) -> AccessKeys:
         if self.sandbox:
-            return SANDBOX_KEYS
+            return self.sandbox_keys
         method = self.config.method
         if method is AuthMethod.KEYS:
             keys = load_keys(self.workspace_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from refarch_tui.aws import access as access_module
 from refarch_tui.aws import emulator
 from refarch_tui.aws.access import AwsAccess
 from refarch_tui.aws.auth import AuthConfig, AuthMethod
@@ -39,13 +38,12 @@ def test_seeded_sandbox_reaches_every_account_and_matches_the_organization(
 
 
 def test_organization_cross_check_from_the_management_account(
-    seeded: str, sandbox_state: WorkspaceState, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    seeded: str, sandbox_state: WorkspaceState, workspace: Workspace
 ) -> None:
     management = AccessKeys(emulator.MANAGEMENT_ACCESS_KEY_ID, emulator.SANDBOX_SECRET_ACCESS_KEY)
-    monkeypatch.setattr(access_module, "SANDBOX_KEYS", management)
     sandbox_state.accounts = [a for a in sandbox_state.accounts if a.name != "prod"]
     sandbox_state.accounts.append(Account("sandbox-extra", "999988887777"))
-    access = AwsAccess(sandbox_state, workspace=workspace, endpoint_url=seeded)
+    access = AwsAccess(sandbox_state, workspace=workspace, endpoint_url=seeded, sandbox_keys=management)
     access.configure(AuthConfig(method=AuthMethod.KEYS, assume_roles=True))
     org = access.org_cross_check()
     assert org.checked, org.message
