@@ -119,7 +119,9 @@ class Resolver:
         if path in self.known_files:
             return True
         if path.startswith(self.root + os.sep):
-            return False  # the walk saw every visible file under the root
+            inside = path[len(self.root) + 1 :].split(os.sep)
+            if not any(part.startswith(".") for part in inside):
+                return False  # the walk saw every visible file under the root
         found = os.path.isfile(path)
         if found:
             self.external_files.add(path)

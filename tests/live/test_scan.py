@@ -329,6 +329,20 @@ inputs = {
     assert tree.notes and "terragrunt stack generate" in tree.notes[0]
 
 
+def test_include_from_a_hidden_folder(make_tree: TreeFactory, cache: Path) -> None:
+    root = make_tree(
+        {
+            ".shared/common.hcl": 'inputs = {\n  team = "ops"\n}\n',
+            "acct/a/terragrunt.hcl": 'include "common" {\n  path = "../../.shared/common.hcl"\n}\n',
+        }
+    )
+    tree = scan(root, cache_dir=cache)
+    assert tree.errors == []
+    assert tree.units["acct/a"].inputs == {"team": "ops"}
+    (root / ".shared/common.hcl").write_text('inputs = {\n  team = "platform"\n}\n')
+    assert scan(root, cache_dir=cache).units["acct/a"].inputs == {"team": "platform"}
+
+
 def test_root_terragrunt_hcl_is_unit_dot(make_tree: TreeFactory, cache: Path) -> None:
     root = make_tree({"terragrunt.hcl": ACCOUNT_ROOT, "app/terragrunt.hcl": unit(), "app/main.tf": ""})
     tree = scan(root, cache_dir=cache)
