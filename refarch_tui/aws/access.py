@@ -146,7 +146,7 @@ class AwsAccess:
         self._lock = threading.RLock()
         self._mfa_lock = threading.Lock()
         self._sources: dict[str | None, boto3.Session] = {}
-        self._mfa_session: boto3.Session | None = None
+        self._mfa_sessions: dict[str | None, boto3.Session] = {}  # per source profile
         self._sessions: dict[str, _AccountSession] = {}
         self._results: dict[str, IdentityResult] = {}
         self._source_clients: dict[tuple[str | None, str], Any] = {}
@@ -207,7 +207,7 @@ class AwsAccess:
     def reset(self) -> None:
         with self._lock:
             self._sources.clear()
-            self._mfa_session = None
+            self._mfa_sessions.clear()
             self._sessions.clear()
             self._results.clear()
             self._source_clients.clear()
@@ -310,7 +310,7 @@ class AwsAccess:
         if frozen.temporary:
             return source, serial  # temporary credentials cannot call GetSessionToken: MFA on AssumeRole
         with self._mfa_lock:
-            if self._mfa_session is None:
+            if profile not in self._mfa_sessions:
                 sts = self._source_client(profile, source, "sts")
 
                 def fetch() -> dict[str, str]:
@@ -323,8 +323,8 @@ class AwsAccess:
                         raise explain(exc, endpoint=self.endpoint_url) from None
                     return self._metadata(response["Credentials"])
 
-                self._mfa_session = _session_with(_refreshable(fetch, "mfa-session"), self.region)
-            return self._mfa_session, None
+                self._mfa_sessions[profile] = _session_with(_refreshable(fetch, "mfa-session"), self.region)
+            return self._mfa_sessions[profile], None
 
     def _frozen(self, session: boto3.Session, profile: str | None) -> AccessKeys:
         try:
@@ -391,7 +391,8 @@ class AwsAccess:
 
         def fetch() -> dict[str, str]:
             source, serial = self._source_for_roles(profile)
-            sts = self._source_client("<mfa>" if source is self._mfa_session else profile, source, "sts")
+            is_mfa = self._mfa_sessions.get(profile) is source
+            sts = self._source_client(f"<mfa>{profile or ''}" if is_mfa else profile, source, "sts")
             kwargs: dict[str, Any] = {
                 "RoleArn": role_arn,
                 "RoleSessionName": config.session_name,
@@ -505,7 +506,7 @@ class AwsAccess:
             error = explain(exc, endpoint=self.endpoint_url, profile=self.config.profile)
             with self._lock:
                 self._sources.clear()
-                self._mfa_session = None
+                self._mfa_sessions.clear()
             results = {
                 name: IdentityResult(
                     account=name,

@@ -138,8 +138,8 @@ def test_mfa_one_code_serves_all_five_accounts(make_real_access: Callable[..., A
     access.check_all()
     assert len(asked) == 1
     # refreshing the MFA session (it expired) asks again
-    assert access._mfa_session is not None
-    assert force_refresh(access._mfa_session.get_credentials())
+    mfa_session = access._mfa_sessions[None]
+    assert force_refresh(mfa_session.get_credentials())
     assert len(asked) == 2
 
 
