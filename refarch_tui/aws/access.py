@@ -364,7 +364,13 @@ class AwsAccess:
         profile = None if self.sandbox else config.profile_for(account)
         role_arn = config.role_for(account, account_id)
         label = (
-            "sandbox keys" if self.sandbox else (f"profile {profile}" if profile else f"{config.method} keys")
+            "sandbox keys"
+            if self.sandbox
+            else (
+                f"profile {profile}"
+                if profile
+                else {AuthMethod.ENV: "environment keys"}.get(config.method, "typed keys")
+            )
         )
         if role_arn is None:
             session = (

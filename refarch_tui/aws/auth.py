@@ -185,6 +185,18 @@ class IdentityResult:
             "reaches the right account: fix the role ARN, profile or keys for it."
         )
 
+    @property
+    def summary(self) -> str:
+        """One short line for a header: the ARN and time left, or why the account is not usable."""
+        status = self.status
+        if status is IdentityStatus.OK:
+            return f"{self.arn} ({format_time_left(self.time_left())} left)"
+        if status is IdentityStatus.BLOCKED:
+            return f"BLOCKED (reaches {self.reached_id})"
+        if status is IdentityStatus.ERROR:
+            return f"error: {self.error_kind.value if self.error_kind else 'see Authenticate'}"
+        return "not checked"
+
     def time_left(self, now: datetime | None = None) -> timedelta | None:
         if self.expires_at is None:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,42 @@ async def test_sso_profile_without_login_names_the_command(
         rows = _rows(screen.query_one("#identities", DataTable))
         assert all(row[1] == "error" for row in rows.values())
         assert "aws sso login --profile corp" in str(screen.query_one("#block-reasons", Static).render())
+
+
+async def test_ui_stays_responsive_while_identities_are_checked(
+    moto: str, sandbox_state: WorkspaceState, workspace: Workspace
+) -> None:
+    release = threading.Event()
+    in_flight = threading.Event()
+
+    def hold(**_kwargs: Any) -> None:
+        in_flight.set()
+        release.wait(30)
+
+    def hook(who: str, service: str, client: Any) -> None:
+        if (who, service) == ("prod", "sts"):
+            client.meta.events.register("before-send.sts.GetCallerIdentity", hold)
+
+    access = AwsAccess(sandbox_state, workspace=workspace, endpoint_url=moto, client_hook=hook)
+    app = AuthApp(access, sandbox_state)
+    try:
+        async with app.run_test(size=(170, 80)) as pilot:
+            screen = app.screen
+            await pilot.click("#check")
+            for _ in range(500):  # bounded: until the worker is inside the held request
+                await pilot.pause()
+                if in_flight.is_set():
+                    break
+            assert in_flight.is_set()
+            assert screen.query_one("#check", Button).disabled  # the check is still running
+            await pilot.click("#mfa-serial")
+            await pilot.press(*"GAHT12345678")
+            await pilot.pause()
+            assert screen.query_one("#mfa-serial", Input).value == "GAHT12345678"
+            release.set()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert not screen.query_one("#check", Button).disabled
+            assert _rows(screen.query_one("#identities", DataTable))["prod"][1] == "ok"
+    finally:
+        release.set()

@@ -30,6 +30,7 @@ def test_sandbox_assume_role_into_all_five_accounts(sandbox_access: AwsAccess) -
         assert left is not None and left.total_seconds() > 50 * 60
         assert not sandbox_access.is_blocked(name)
         assert sandbox_access.block_reason(name) is None
+        assert result.summary.startswith(result.arn) and "left)" in result.summary
 
 
 def test_unchecked_accounts_are_blocked(sandbox_access: AwsAccess) -> None:
@@ -51,6 +52,7 @@ def test_identity_in_another_account_blocks_that_account(sandbox_access: AwsAcce
         and str(dev.reached_id) in (dev.explanation)
     )
     assert sandbox_access.is_blocked("dev")
+    assert dev.summary == f"BLOCKED (reaches {dev.reached_id})"
     with pytest.raises(AccountBlocked):
         sandbox_access.session_for("dev")
     with pytest.raises(AccountBlocked):
