@@ -469,6 +469,64 @@ def find_units_with_input(tree: LiveTree, *names: str) -> list[Unit]:
     return [u for _p, u in sorted(tree.units.items()) if wanted & set(u.inputs)]
 
 
+_REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+
+def unit_region(unit: Unit) -> str | None:
+    """The AWS region a unit deploys to: its resolved `aws_region` input, else a region-named folder."""
+    value = unit.inputs.get("aws_region")
+    if isinstance(value, str) and "aws_region" not in unit.unresolved and _REGION.match(value):
+        return value
+    for part in unit.path.split("/"):
+        if _REGION.match(part):
+            return part
+    return None
+
+
+@dataclass(frozen=True)
+class EditPlan:
+    edits: list[PlannedEdit]  # one per file, only files that change
+    refused: list[tuple[str, str]]  # (unit path, reason) for units the tool will not edit
+    unchanged: list[str]  # units that already have the value
+
+
+def plan_input_everywhere(
+    tree: LiveTree,
+    names: Sequence[str],
+    value: object,
+    *,
+    reason: str,
+    accounts: Sequence[str] | None = None,
+    region: str | None = None,
+    units: Sequence[str] | None = None,
+) -> EditPlan:
+    """Set `value` for whichever of `names` each runnable unit has (optionally some accounts/region/units).
+
+    For steps: "the AMI goes into every ami_id in dev, us-east-1". Refusals are collected, not raised.
+    """
+    planned: list[PlannedEdit] = []
+    refused: list[tuple[str, str]] = []
+    unchanged: list[str] = []
+    for unit in find_units_with_input(tree, *names):
+        if not unit.runnable or (accounts is not None and unit.account not in accounts):
+            continue
+        if units is not None and unit.path not in units:
+            continue
+        if region is not None and unit_region(unit) != region:
+            continue
+        wanted = {name: value for name in names if name in unit.inputs}
+        try:
+            edit = plan_set_inputs(tree, unit.path, wanted, reason=reason)
+        except EditRefused as exc:
+            refused.append((unit.path, exc.reason))
+            continue
+        if edit.new_text == edit.old_text:
+            unchanged.append(unit.path)
+        else:
+            planned.append(edit)
+    return EditPlan(edits=planned, refused=refused, unchanged=unchanged)
+
+
 # -- remote state ----------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from refarch_tui.live.edits import EditFailed, EditRefused
 from tests.live.conftest import ACCOUNT_ROOT, TreeFactory, unit
 
 ECS = "dev/us-east-1/services/ecs-cluster"
+VPN_DEV = "dev/us-east-1/mgmt/openvpn-server"
 
 
 def only_changed_inside(edit: edits.PlannedEdit) -> None:
@@ -343,3 +344,40 @@ def test_utf8_bom_file_keeps_its_bom(make_tree: TreeFactory, cache: Path) -> Non
     edits.apply_edit(edit)
     written = (root / "acct/a/terragrunt.hcl").read_bytes()
     assert written == text.replace("ami-old", "ami-new").encode("utf-8")
+
+
+def test_plan_input_everywhere_filters_and_collects(live_copy: Path, cache: Path) -> None:
+    tree = scan(live_copy, cache_dir=cache)
+    plan = edits.plan_input_everywhere(
+        tree, ["ami_id"], "ami-0east", reason="ECS/OpenVPN AMI", accounts=["prod"], region="us-east-1"
+    )
+    assert sorted(e.unit for e in plan.edits) == [
+        "prod/us-east-1/mgmt/openvpn-server",
+        "prod/us-east-1/services/ecs-cluster",
+    ]
+    assert plan.refused == [] and plan.unchanged == []
+    west = edits.plan_input_everywhere(
+        tree, ["ami_id"], "ami-0west", reason="r", accounts=["prod"], region="us-west-2"
+    )
+    assert [e.unit for e in west.edits] == ["prod/us-west-2/services/ecs-cluster"]
+    assert edits.unit_region(tree.units["prod/us-west-2/services/ecs-cluster"]) == "us-west-2"
+    assert edits.unit_region(tree.units["prod"]) is None
+
+    keys = edits.plan_input_everywhere(
+        tree, ["keypair_name", "cluster_instance_keypair_name"], "ops", reason="r", accounts=["dev"]
+    )
+    assert sorted(e.unit for e in keys.edits) == [VPN_DEV, ECS] and keys.refused == []
+    vpcs = edits.plan_input_everywhere(tree, ["vpc_id"], "vpc-1", reason="r", accounts=["dev"])
+    assert vpcs.edits == [] and ECS in {u for u, _why in vpcs.refused}
+    assert all("does not own" in why for _u, why in vpcs.refused)
+    for edit in plan.edits:
+        edits.apply_edit(edit)
+    again = edits.plan_input_everywhere(
+        scan(live_copy, cache_dir=cache),
+        ["ami_id"],
+        "ami-0east",
+        reason="r",
+        accounts=["prod"],
+        region="us-east-1",
+    )
+    assert again.edits == [] and len(again.unchanged) == 2
