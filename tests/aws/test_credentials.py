@@ -294,3 +294,30 @@ def test_doctor_never_prompts_for_mfa(make_real_access: Callable[..., AwsAccess]
     assert prompted == []
     assert {e["error_kind"] for e in report["accounts"].values()} == {"mfa-required"}
     assert access.mfa_prompt is not None
+
+
+def test_doctor_report_for_a_workspace_directory(
+    moto: str, make_real_access: Callable[..., AwsAccess], workspace: Workspace, real_state: WorkspaceState
+) -> None:
+    from refarch_tui.aws.doctor import aws_report_for_workspace
+
+    assert aws_report_for_workspace(workspace.directory)["configured"] is False  # no state yet
+    workspace.save(real_state)
+    assert "not set up" in aws_report_for_workspace(workspace.directory)["message"]
+    access = make_real_access()
+    access.configure_keys(AuthConfig(method=AuthMethod.KEYS, assume_roles=True), ACCESS_KEY, SECRET_KEY)
+    journal_before = workspace.journal_path.read_text(encoding="utf-8")
+    report = aws_report_for_workspace(workspace.directory, org_check=False, endpoint_url=moto)
+    assert report["configured"] is True and report["method"] == "keys"
+    assert {name: entry["account_id"] for name, entry in report["accounts"].items()} == ACCOUNTS
+    assert workspace.journal_path.read_text(encoding="utf-8") == journal_before  # doctor writes nothing
+
+
+def test_doctor_report_for_a_sandbox_without_its_emulator(
+    workspace: Workspace, sandbox_state: WorkspaceState
+) -> None:
+    from refarch_tui.aws.doctor import aws_report_for_workspace
+
+    workspace.save(sandbox_state)
+    report = aws_report_for_workspace(workspace.directory)
+    assert report["configured"] is False and "emulator is not running" in report["message"]
