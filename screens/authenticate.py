@@ -178,6 +178,10 @@ class AuthenticateScreen(Screen[None]):
     def _method_changed(self) -> None:
         self._show_method_fields()
 
+    @on(Checkbox.Changed, "#assume-roles")
+    def _roles_toggled(self, event: Checkbox.Changed) -> None:
+        self.query_one("#role-arns").disabled = not event.value
+
     def _show_method_fields(self) -> None:
         method = self._form().method
         self.query_one("#keys-form").display = method is AuthMethod.KEYS
@@ -185,6 +189,7 @@ class AuthenticateScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._show_method_fields()
+        self.query_one("#role-arns").disabled = not self.query_one("#assume-roles", Checkbox).value
         table = self.query_one("#identities", DataTable)
         table.add_columns(
             "account", "status", "expected ID", "reached ID", "time left", "identity (ARN) or error"
