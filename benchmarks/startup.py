@@ -46,6 +46,14 @@ def time_until(command: str, marker: str, env: dict[str, str], timeout: float = 
             time.sleep(0.005)
         raise TimeoutError(f"{marker!r} never appeared; last screen:\n{screen}")
     finally:
+        # quit the app the way a person would, so it releases its workspace lock before the next launch
+        subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], env=env, capture_output=True)
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline:
+            alive = subprocess.run(["tmux", "has-session", "-t", session], env=env, capture_output=True)
+            if alive.returncode != 0:
+                break
+            time.sleep(0.05)
         subprocess.run(["tmux", "kill-session", "-t", session], env=env, capture_output=True)
 
 
@@ -61,6 +69,8 @@ def main() -> int:
     env = {**os.environ, "HOME": str(scratch / "home"), "TMUX_TMPDIR": str(scratch)}
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         env[name] = str(scratch / name.lower())
+    for name in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        Path(env[name]).mkdir(parents=True, exist_ok=True)
     env.pop("TMUX", None)
     bare = scratch / "bare.py"
     bare.write_text(BARE_APP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -13,8 +14,9 @@ from textual.screen import Screen
 from refarch_tui import paths
 from refarch_tui.state import Mode, StateError, Workspace, WorkspaceState
 from screens.home import HomeScreen
-from screens.placeholder import StepPlaceholderScreen
-from screens.welcome import NewWorkspace, ProblemScreen, WelcomeScreen
+
+if TYPE_CHECKING:
+    from screens.welcome import NewWorkspace
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +69,26 @@ class RefarchApp(App[None]):
 
     # -- navigation ----------------------------------------------------------------------------------
 
+    # Screens other than home are imported when first needed: the first paint must not wait for them.
+
+    def _push_welcome(self) -> None:
+        from screens.welcome import WelcomeScreen
+
+        self.push_screen(WelcomeScreen(), self._after_welcome)
+
+    def _push_problem(self, message: str) -> None:
+        from screens.welcome import ProblemScreen
+
+        self.push_screen(ProblemScreen(message), self._after_problem)
+
     def on_mount(self) -> None:
         self.update_header()
         if self.problem:
-            self.push_screen(ProblemScreen(self.problem), self._after_problem)
+            self._push_problem(self.problem)
         elif self.state is not None:
             self._show_home()
         else:
-            self.push_screen(WelcomeScreen(), self._after_welcome)
+            self._push_welcome()
 
     def _show_home(self) -> None:
         assert self.state is not None
@@ -106,7 +120,7 @@ class RefarchApp(App[None]):
     def _after_problem(self, choice: str | None) -> None:
         if choice == "new":
             self.problem = None
-            self.push_screen(WelcomeScreen(), self._after_welcome)
+            self._push_welcome()
         else:
             self.exit()
 
@@ -120,15 +134,17 @@ class RefarchApp(App[None]):
 
                 self.workspace, self.state = sandbox.open_sandbox()
             else:
-                assert isinstance(result, NewWorkspace)
                 from refarch_tui.workspaces import create_workspace
+                from screens.welcome import NewWorkspace
+
+                assert isinstance(result, NewWorkspace)
 
                 self.workspace, self.state = create_workspace(
                     result.live_dir, result.accounts, result.regions
                 )
             self.workspace.acquire()
         except StateError as exc:
-            self.push_screen(ProblemScreen(str(exc)), self._after_problem)
+            self._push_problem(str(exc))
             return
         self._show_home()
 
@@ -151,6 +167,8 @@ class RefarchApp(App[None]):
         if factory is not None:
             self.push_screen(factory(self, account))
         else:
+            from screens.placeholder import StepPlaceholderScreen
+
             self.push_screen(StepPlaceholderScreen(step_id, account, sandbox=self.sandbox))
 
     def action_show_graph(self) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import json
 import os
 import signal
@@ -203,6 +202,8 @@ def answers(endpoint: str, timeout: float = 1.0) -> bool:
     """Whether an HTTP server answers at `endpoint` (any HTTP response counts)."""
     host_port = endpoint.split("://", 1)[-1].rstrip("/")
     host, _, port = host_port.rpartition(":")
+    import http.client  # only when pinging: the app's first paint does not pay for it
+
     connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     try:
         connection.request("GET", "/moto-api/")
