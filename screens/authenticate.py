@@ -93,9 +93,10 @@ class AuthenticateScreen(Screen[None]):
     DEFAULT_CSS = """
     #auth-body { padding: 0 1; height: 1fr; }
     #auth-body > * { margin-bottom: 1; }
+    #keys-form Input { margin-bottom: 0; }
     #keys-form, #role-arns { height: auto; }
     .role-row { height: auto; }
-    .role-label { width: 18; padding: 1 0; }
+    .role-label { width: 18; }
     .role-row Input { width: 1fr; }
     #identities { height: auto; max-height: 12; }
     """
@@ -139,17 +140,28 @@ class AuthenticateScreen(Screen[None]):
                     value=config.method is AuthMethod.PROFILE,
                 )
             with Vertical(id="keys-form"):
-                yield Input(placeholder="Access key ID (AKIA…)", id="access-key-id")
-                yield Input(placeholder="Secret access key", password=True, id="secret-access-key")
+                yield Input(placeholder="Access key ID (AKIA…)", id="access-key-id", compact=True)
                 yield Input(
-                    placeholder="Session token (only for ASIA… keys)", password=True, id="session-token"
+                    placeholder="Secret access key", password=True, id="secret-access-key", compact=True
                 )
-            yield Select[str]([], prompt="Pick a profile", id="profile", allow_blank=True)
-            yield Input(config.mfa_serial or "", placeholder="MFA device ARN (optional)", id="mfa-serial")
+                yield Input(
+                    placeholder="Session token (only for ASIA… keys)",
+                    password=True,
+                    id="session-token",
+                    compact=True,
+                )
+            yield Select[str]([], prompt="Pick a profile", id="profile", allow_blank=True, compact=True)
+            yield Input(
+                config.mfa_serial or "",
+                placeholder="MFA device ARN (optional)",
+                id="mfa-serial",
+                compact=True,
+            )
             yield Checkbox(
                 "Assume a role in each account (security-account keys + role per account)",
                 config.assume_roles,
                 id="assume-roles",
+                compact=True,
             )
             with Vertical(id="role-arns"):
                 for account in self.state.accounts:
@@ -161,11 +173,13 @@ class AuthenticateScreen(Screen[None]):
                             value,
                             placeholder="empty: use the credentials directly",
                             id=f"role-{account.name}",
+                            compact=True,
                         )
             yield Checkbox(
                 "Let terragrunt assume the role itself (TERRAGRUNT_IAM_ROLE / TG_IAM_ASSUME_ROLE)",
                 config.child_env is ChildEnvMode.TERRAGRUNT_ROLE,
                 id="terragrunt-role",
+                compact=True,
             )
             yield Button("Save and check identities", id="check", variant="primary")
             yield Static("", id="auth-message")

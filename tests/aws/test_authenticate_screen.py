@@ -210,3 +210,16 @@ async def test_ui_stays_responsive_while_identities_are_checked(
             assert _rows(screen.query_one("#identities", DataTable))["prod"][1] == "ok"
     finally:
         release.set()
+
+
+def test_authenticate_snapshot_after_a_sandbox_check(
+    snap_compare: Any, moto: str, sandbox_state: WorkspaceState, workspace: Workspace
+) -> None:
+    access = AwsAccess(sandbox_state, workspace=workspace, endpoint_url=moto)
+    app = AuthApp(access, sandbox_state)
+
+    async def check(pilot: Any) -> None:
+        app.screen.query_one("#role-prod", Input).value = ""  # prod uses the keys directly: blocked
+        await _check_and_wait(pilot, app)
+
+    assert snap_compare(app, terminal_size=(150, 60), run_before=check)
