@@ -16,6 +16,7 @@ from refarch_tui.state import Mode, StateError, Workspace, WorkspaceState
 from screens.home import HomeScreen
 
 if TYPE_CHECKING:
+    from refarch_tui.live.model import LiveTree
     from screens.welcome import NewWorkspace
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,9 @@ class RefarchApp(App[None]):
             info = emulator.wait_ready(self.workspace.directory)
         except emulator.EmulatorError as exc:
             log.warning("sandbox emulator failed: %s", exc)
-            self.call_from_thread(self.notify, str(exc), title="Sandbox emulator", severity="error", timeout=30)
+            self.call_from_thread(
+                self.notify, str(exc), title="Sandbox emulator", severity="error", timeout=30
+            )
             return
         self.emulator_endpoint = info.endpoint
         self.call_from_thread(self.notify, f"AWS emulator ready at {info.endpoint}", title="Sandbox")
@@ -172,7 +175,26 @@ class RefarchApp(App[None]):
             self.push_screen(StepPlaceholderScreen(step_id, account, sandbox=self.sandbox))
 
     def action_show_graph(self) -> None:
-        self.notify("The dependency graph view is not built yet.", severity="warning")
+        if self.state is None:
+            return
+        self.notify("Reading the live repo…", timeout=2)
+        self.run_worker(self._load_graph, thread=True, group="graph", exclusive=True)
+
+    def _load_graph(self) -> None:
+        from refarch_tui import live
+
+        assert self.state is not None
+        tree = live.scan(Path(self.state.live_dir))
+        self.call_from_thread(self._open_graph, tree)
+
+    def _open_graph(self, tree: LiveTree) -> None:
+        from screens.graph import GraphScreen
+
+        self.push_screen(GraphScreen(tree, statuses=self.unit_statuses()))
+
+    def unit_statuses(self) -> dict[str, str]:
+        """Per-unit status of the last run, for the graph view's colours."""
+        return {}
 
     def action_show_apply(self) -> None:
         self.open_step("terragrunt", self.current_account or "security")

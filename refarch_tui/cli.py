@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -81,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dispatch(args, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `refarch-tui graph ... | head`: the reader left, which is not an error
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return 0
     except Exception as exc:  # the operator gets a sentence and the log's path, the log gets the traceback
         log.exception("unexpected error")
         print(f"refarch-tui: unexpected error: {exc}\nDetails are in {log_path}", file=sys.stderr)
@@ -171,7 +177,7 @@ def sandbox_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def init_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Non-interactive twin of the welcome screen: discover accounts, refuse on problems, create the workspace."""
+    """The welcome screen without the TUI: discover accounts, refuse on problems, create the workspace."""
     from refarch_tui.accounts import discover_accounts
     from refarch_tui.workspaces import create_workspace
 

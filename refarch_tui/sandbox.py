@@ -20,7 +20,6 @@ import stat
 from pathlib import Path
 
 from refarch_tui import paths
-from refarch_tui.accounts import discover_accounts
 from refarch_tui.aws import emulator
 from refarch_tui.state import Mode, StateError, Workspace, WorkspaceLocked, WorkspaceState, remember_last
 
@@ -135,6 +134,8 @@ def open_sandbox(*, reset: bool = False) -> tuple[Workspace, WorkspaceState]:
         for name in (LIVE_DIR, MODULES_DIR):  # left over from a creation that did not finish
             shutil.rmtree(directory / name, ignore_errors=True)
         _copy_assets(directory)
+        from refarch_tui.accounts import discover_accounts
+
         live = directory / LIVE_DIR
         discovery = discover_accounts(live)
         if discovery.problems or not discovery.accounts:

@@ -7,7 +7,6 @@ or stored can be redacted (or, for state files, refused) without each caller rem
 from __future__ import annotations
 
 import re
-import secrets as _random
 import string
 import threading
 from typing import Any
@@ -73,6 +72,8 @@ def generate_password(length: int = 40) -> str:
     """A random password from `secrets`, with every character class present."""
     if length < MIN_PASSWORD_LENGTH:
         raise ValueError(f"passwords must be at least {MIN_PASSWORD_LENGTH} characters")
+    import secrets as _random  # pulls in hashlib; not needed for the first paint
+
     classes = (string.ascii_lowercase, string.ascii_uppercase, string.digits, PASSWORD_PUNCTUATION)
     while True:
         password = "".join(_random.choice(PASSWORD_ALPHABET) for _ in range(length))

@@ -134,3 +134,22 @@ def test_a_locked_workspace_names_the_holder(tmp_path: Path, capsys: pytest.Capt
         holder.wait()
     assert code == 1
     assert f"PID {holder.pid}" in err
+
+
+def test_graph_into_a_closed_pipe_is_quiet(sample_live: Path) -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write: every write fails with EPIPE
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "refarch_tui", "graph", str(sample_live), "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0
+    assert result.stderr == ""

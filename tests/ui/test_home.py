@@ -88,3 +88,22 @@ async def test_a_half_finished_setup_resumes_at_the_next_cell_to_do(
         table = app.screen.query_one(DataTable)
         assert table.cursor_coordinate == (2, 3)  # Build Lambda packages × dev
         assert "account dev" in app.sub_title
+
+
+async def test_g_opens_the_dependency_graph_of_the_workspace_repo(
+    sandbox_workspace: tuple[Workspace, WorkspaceState],
+) -> None:
+    from screens.graph import GraphScreen
+
+    workspace, state = sandbox_workspace
+    app = make_app(workspace, state)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, GraphScreen)
+        assert "dev/us-east-1/networking/vpc-app" in app.screen.live_tree.units
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
