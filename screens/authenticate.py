@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -211,14 +214,14 @@ class AuthenticateScreen(Screen[None]):
         self._show_results({a.name: self.access.result(a.name) for a in self.state.accounts}, None)
         self._load_profiles()
 
-    @work(thread=True, exclusive=True, group="auth-profiles")
+    @work(thread=True, exclusive=True, group="auth-profiles", exit_on_error=False)
     def _load_profiles(self) -> None:
         try:
             profiles = self.access.profiles()
         except AwsAccessError as exc:
-            self.app.call_from_thread(self._say, str(exc), "red")
+            self._on_ui(self.app, self._say, str(exc), "red")
             return
-        self.app.call_from_thread(self._fill_profiles, profiles)
+        self._on_ui(self.app, self._fill_profiles, profiles)
 
     def _fill_profiles(self, profiles: list[ProfileInfo]) -> None:
         select = self.query_one("#profile", Select)
@@ -259,11 +262,19 @@ class AuthenticateScreen(Screen[None]):
             field.value = ""  # secrets do not linger in widgets
         self.query_one("#check", Button).disabled = True
         self._say("Checking identities…")
-        self._check(config, values)
+        # on the App, not the screen: leaving the screen must not cancel a check (or an MFA session) midway
+        self.app.run_worker(
+            partial(self._check, self.app, config, values),
+            name="AWS identity check",
+            group="auth-check",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
 
-    @work(thread=True, exclusive=True, group="auth-check")
-    def _check(self, config: AuthConfig, typed: list[str]) -> None:
-        self.access.set_mfa_prompt(self._ask_mfa)
+    def _check(self, app: App[Any], config: AuthConfig, typed: list[str]) -> None:
+        """Worker thread. `app` is passed in: a screen that was closed meanwhile no longer knows its app."""
+        self.access.set_mfa_prompt(partial(self._ask_mfa, app))
         try:
             if config.method is AuthMethod.KEYS and (typed[0] or typed[1]):
                 self.access.configure_keys(config, typed[0], typed[1], typed[2] or None)
@@ -272,17 +283,26 @@ class AuthenticateScreen(Screen[None]):
             results = self.access.check_all()
             org = self.access.org_cross_check()
         except AwsAccessError as exc:
-            self.app.call_from_thread(self._failed, str(exc))
+            self._on_ui(app, self._failed, str(exc))
             return
         except Exception:
             log.exception("identity check failed unexpectedly")
-            self.app.call_from_thread(
-                self._failed, "Unexpected error while checking; details are in the log file."
-            )
+            self._on_ui(app, self._failed, "Unexpected error while checking; details are in the log file.")
             return
-        self.app.call_from_thread(self._show_results, results, org)
+        # to the App directly: it keeps the identities for its header even if this screen was closed
+        app.post_message(self.IdentitiesChecked(results))
+        self._on_ui(app, self._show_results, results, org)
 
-    def _ask_mfa(self, question: str) -> str:
+    def _on_ui(self, app: App[Any], callback: Callable[..., None], *args: Any) -> None:
+        """Run `callback` on the UI thread if this screen is still shown (the operator may have left)."""
+
+        def guarded() -> None:
+            if self.is_attached:
+                callback(*args)
+
+        app.call_from_thread(guarded)
+
+    def _ask_mfa(self, app: App[Any], question: str) -> str:
         """Called from the worker thread: shows the dialog on the UI thread and waits for the answer."""
         answer: list[str] = []
         done = threading.Event()
@@ -291,7 +311,7 @@ class AuthenticateScreen(Screen[None]):
             answer.append(code or "")
             done.set()
 
-        self.app.call_from_thread(self.app.push_screen, MfaCodeDialog(question), answered)
+        app.call_from_thread(app.push_screen, MfaCodeDialog(question), answered)
         done.wait(MFA_WAIT_SECONDS)
         return answer[0] if answer else ""
 
@@ -335,7 +355,6 @@ class AuthenticateScreen(Screen[None]):
             self._say(
                 f"{good} of {len(results)} accounts confirmed.", "bold green" if good == len(results) else ""
             )
-            self.post_message(self.IdentitiesChecked(results))
 
     def action_back(self) -> None:
         self.app.pop_screen()

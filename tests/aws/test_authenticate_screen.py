@@ -223,3 +223,43 @@ def test_authenticate_snapshot_after_a_sandbox_check(
         await _check_and_wait(pilot, app)
 
     assert snap_compare(app, terminal_size=(150, 60), run_before=check)
+
+
+async def test_leaving_the_screen_during_a_check_is_safe(
+    moto: str, sandbox_state: WorkspaceState, workspace: Workspace
+) -> None:
+    release = threading.Event()
+    in_flight = threading.Event()
+    finished: list[Any] = []
+
+    def hold(**_kwargs: Any) -> None:
+        in_flight.set()
+        release.wait(30)
+
+    def hook(who: str, service: str, client: Any) -> None:
+        if (who, service) == ("dev", "sts"):
+            client.meta.events.register("before-send.sts.GetCallerIdentity", hold)
+
+    access = AwsAccess(sandbox_state, workspace=workspace, endpoint_url=moto, client_hook=hook)
+    app = AuthApp(access, sandbox_state)
+    try:
+        async with app.run_test(size=(170, 80)) as pilot:
+            screen = app.screen
+            await pilot.click("#check")
+            for _ in range(500):
+                await pilot.pause()
+                if in_flight.is_set():
+                    break
+            worker = next(w for w in app.workers if w.group == "auth-check")
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is not screen
+            release.set()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            finished.append(worker.state.name)
+            assert app.checked and app.checked[-1].results["dev"].ok  # the App still got the results
+    finally:
+        release.set()
+    assert finished == ["SUCCESS"]
+    assert app.return_code in (None, 0)
