@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +209,21 @@ def test_terragrunt_assumes_the_role_itself_when_chosen(
 # -- nothing secret in logs, journal or state -----------------------------------------------------------
 
 
+@pytest.fixture
+def app_log_file() -> Iterator[Path]:
+    """The app's redacting log file for this test; its handler is removed afterwards."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    level = root.level
+    path = logsetup.configure(debug=False)
+    yield path
+    for handler in root.handlers[:]:
+        if handler not in before:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
 def test_no_fault_leaves_a_secret_in_logs_journal_or_state(
     moto: str,
     make_real_access: Callable[..., AwsAccess],
@@ -216,8 +231,9 @@ def test_no_fault_leaves_a_secret_in_logs_journal_or_state(
     workspace: Workspace,
     caplog: pytest.LogCaptureFixture,
     isolated_home: Path,
+    app_log_file: Path,
 ) -> None:
-    log_file = logsetup.configure(debug=False)
+    log_file = app_log_file
     caplog.set_level(logging.INFO)
     # typed keys, then faults of several kinds, then a good check that handles session tokens
     access = make_real_access(mfa_prompt=lambda _q: "123456")
