@@ -87,6 +87,25 @@ class MfaCodeDialog(ModalScreen[str]):
         self.dismiss("")
 
 
+def ask_mfa_code(app: App[Any], question: str) -> str:
+    """From a worker thread: show the MFA dialog on the UI thread and wait for the code ("" = cancelled)."""
+    answer: list[str] = []
+    done = threading.Event()
+
+    def answered(code: str | None) -> None:
+        answer.append(code or "")
+        done.set()
+
+    app.call_from_thread(app.push_screen, MfaCodeDialog(question), answered)
+    done.wait(MFA_WAIT_SECONDS)
+    return answer[0] if answer else ""
+
+
+def mfa_prompt_for(app: App[Any]) -> Callable[[str], str]:
+    """The `mfa_prompt` to give AwsAccess so background checks and refreshes can ask through the dialog."""
+    return partial(ask_mfa_code, app)
+
+
 class AuthenticateScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+r", "check", "Save and check identities", id="auth.check"),
@@ -274,7 +293,7 @@ class AuthenticateScreen(Screen[None]):
 
     def _check(self, app: App[Any], config: AuthConfig, typed: list[str]) -> None:
         """Worker thread. `app` is passed in: a screen that was closed meanwhile no longer knows its app."""
-        self.access.set_mfa_prompt(partial(self._ask_mfa, app))
+        self.access.set_mfa_prompt(mfa_prompt_for(app))
         try:
             if config.method is AuthMethod.KEYS and (typed[0] or typed[1]):
                 self.access.configure_keys(config, typed[0], typed[1], typed[2] or None)
@@ -301,19 +320,6 @@ class AuthenticateScreen(Screen[None]):
                 callback(*args)
 
         app.call_from_thread(guarded)
-
-    def _ask_mfa(self, app: App[Any], question: str) -> str:
-        """Called from the worker thread: shows the dialog on the UI thread and waits for the answer."""
-        answer: list[str] = []
-        done = threading.Event()
-
-        def answered(code: str | None) -> None:
-            answer.append(code or "")
-            done.set()
-
-        app.call_from_thread(app.push_screen, MfaCodeDialog(question), answered)
-        done.wait(MFA_WAIT_SECONDS)
-        return answer[0] if answer else ""
 
     def _failed(self, message: str) -> None:
         self.query_one("#check", Button).disabled = False
