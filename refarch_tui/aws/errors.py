@@ -179,7 +179,7 @@ def explain(
                 return AwsAccessError(
                     ErrorKind.ACCESS_DENIED,
                     f"Not allowed to assume {target}. Check the role ARN, and that the role's trust policy "
-                    "lets your identity (shown above) assume it.",
+                    "lets your identity assume it; if the role requires MFA, enter your MFA device ARN.",
                 )
             return AwsAccessError(
                 ErrorKind.ACCESS_DENIED,
