@@ -16,7 +16,10 @@ from refarch_tui.state import Mode, StateError, Workspace, WorkspaceState
 from screens.home import HomeScreen
 
 if TYPE_CHECKING:
+    from refarch_tui.aws.access import AwsAccess
+    from refarch_tui.aws.auth import IdentityResult
     from refarch_tui.live.model import LiveTree
+    from screens.authenticate import AuthenticateScreen
     from screens.welcome import NewWorkspace
 
 log = logging.getLogger(__name__)
@@ -46,8 +49,10 @@ class RefarchApp(App[None]):
         self.problem = problem
         self.log_file = log_file
         self.current_account: str | None = None
-        self.identities: dict[str, str] = {}
+        self.identities: dict[str, str] = {}  # account -> one-line identity summary for the header
+        self.blocked: set[str] = set()  # accounts whose credentials reach another account: nothing runs there
         self.emulator_endpoint: str | None = None
+        self._access: AwsAccess | None = None
 
     # -- header --------------------------------------------------------------------------------------
 
@@ -96,7 +101,7 @@ class RefarchApp(App[None]):
         accounts = self.state.account_names
         self.current_account = accounts[0] if accounts else None
         self.update_header()
-        self.push_screen(HomeScreen(self.state, identities=self.identities))
+        self.push_screen(HomeScreen(self.state, identities=self.identities, blocked=self.blocked))
         if self.sandbox:
             # after the first paint: the emulator may still be importing moto and seeding
             self.call_after_refresh(self._watch_emulator)
@@ -119,6 +124,69 @@ class RefarchApp(App[None]):
             return
         self.emulator_endpoint = info.endpoint
         self.call_from_thread(self.notify, f"AWS emulator ready at {info.endpoint}", title="Sandbox")
+        self._check_identities_if_configured()
+
+    # -- AWS access ------------------------------------------------------------------------------------
+
+    def aws_access(self) -> AwsAccess:
+        """The workspace's AWS sessions (one per account), built on first use."""
+        if self._access is None:
+            from refarch_tui.aws.access import AwsAccess
+            from refarch_tui.aws.keys import AccessKeys
+            from screens.authenticate import mfa_prompt_for
+
+            assert self.state is not None
+            if self.sandbox:
+                from refarch_tui.aws import emulator
+
+                assert self.workspace is not None
+                info = emulator.wait_ready(self.workspace.directory)
+                self._access = AwsAccess(
+                    self.state,
+                    workspace=self.workspace,
+                    endpoint_url=info.endpoint,
+                    sandbox_keys=AccessKeys(info.access_key_id, info.secret_access_key),
+                    mfa_prompt=mfa_prompt_for(self),
+                )
+            else:
+                self._access = AwsAccess(
+                    self.state, workspace=self.workspace, mfa_prompt=mfa_prompt_for(self)
+                )
+        return self._access
+
+    def _check_identities_if_configured(self) -> None:
+        """Resume: a workspace that already chose how to authenticate re-checks every account (thread)."""
+        assert self.state is not None
+        from refarch_tui.aws.auth import SETTINGS_KEY, AuthConfig
+        from refarch_tui.aws.errors import AwsAccessError
+
+        if SETTINGS_KEY not in self.state.settings:
+            if not self.sandbox:
+                return
+            # the sandbox's default, as the Authenticate screen offers it: security keys + a role per account
+            self.state.settings[SETTINGS_KEY] = AuthConfig(assume_roles=True).to_settings()
+
+        try:
+            results = self.aws_access().check_all()
+        except AwsAccessError as exc:
+            self.call_from_thread(self.notify, str(exc), title="AWS identity", severity="warning")
+            return
+        self.call_from_thread(self.record_identities, results)
+
+    def record_identities(self, results: dict[str, IdentityResult]) -> None:
+        self.identities.clear()
+        self.identities.update({account: result.summary for account, result in results.items()})
+        self.blocked.clear()
+        self.blocked.update(account for account, result in results.items() if result.blocked)
+        self.update_header()
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.refresh_cells()
+
+    def on_authenticate_screen_identities_checked(
+        self, message: AuthenticateScreen.IdentitiesChecked
+    ) -> None:
+        self.record_identities(message.results)
 
     def _after_problem(self, choice: str | None) -> None:
         if choice == "new":
@@ -166,6 +234,13 @@ class RefarchApp(App[None]):
             reason = checklist.not_applicable_reason(step_id, account, owner_account=self.state.ami_owner)
             self.notify(f"Not applicable to {account}: {reason}.")
             return
+        if account in self.blocked:
+            self.notify(
+                f"{account} is blocked: the credentials reach another account ({self.identities.get(account)}). "
+                "Fix it on the AWS identity screen (i) first.",
+                severity="error",
+            )
+            return
         factory = STEP_SCREENS.get(step_id)
         if factory is not None:
             self.push_screen(factory(self, account))
@@ -200,7 +275,28 @@ class RefarchApp(App[None]):
         self.open_step("terragrunt", self.current_account or "security")
 
     def action_show_authenticate(self) -> None:
-        self.notify("The AWS identity screen is not built yet.", severity="warning")
+        if self.state is None:
+            return
+        if self.sandbox and self.emulator_endpoint is None:
+            self.notify("The sandbox's AWS emulator is still starting; try again in a moment.")
+            return
+        self.run_worker(self._open_authenticate, thread=True, group="auth", exclusive=True)
+
+    def _open_authenticate(self) -> None:
+        from refarch_tui.aws.errors import AwsAccessError
+
+        try:
+            access = self.aws_access()
+        except AwsAccessError as exc:
+            self.call_from_thread(self.notify, str(exc), title="AWS identity", severity="error")
+            return
+        self.call_from_thread(self._push_authenticate, access)
+
+    def _push_authenticate(self, access: AwsAccess) -> None:
+        from screens.authenticate import AuthenticateScreen
+
+        assert self.state is not None
+        self.push_screen(AuthenticateScreen(access, self.state))
 
     def on_unmount(self) -> None:
         if self.workspace is not None:

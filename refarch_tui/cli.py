@@ -249,6 +249,10 @@ def doctor_command(args: argparse.Namespace, out: TextIO) -> int:
     from refarch_tui import doctor
 
     document = doctor.report(allow_plaintext=bool(getattr(args, "allow_plaintext_keyring", False)))
+    from refarch_tui.aws.doctor import aws_report_for_workspace
+
+    workspace = getattr(args, "workspace", None)
+    document["aws"] = aws_report_for_workspace(Path(workspace) if workspace else None)
     if args.json:
         print(json.dumps(document, indent=2), file=out)
     else:

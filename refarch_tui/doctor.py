@@ -114,5 +114,12 @@ def render_text(document: dict[str, Any]) -> str:
         lines.append(f"{mark}  {check['name']:<11} {version:<10} {check['detail']}")
         if check["hint"]:
             lines.append(f"         fix: {check['hint']}")
+    aws = document.get("aws")
+    if aws is not None:
+        if not aws.get("configured"):
+            lines.append(f"aws:     {aws.get('message', 'not configured')}")
+        for name, account in (aws.get("accounts") or {}).items():
+            identity = account.get("arn") or account.get("error") or account.get("status")
+            lines.append(f"aws:     {name:<16} {account.get('status', '?'):<9} {identity}")
     lines.append(f"log file: {document['log_file']}")
     return "\n".join(lines)

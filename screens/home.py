@@ -38,10 +38,17 @@ class HomeScreen(Screen[None]):
             super().__init__()
             self.account = account
 
-    def __init__(self, state: WorkspaceState, *, identities: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        state: WorkspaceState,
+        *,
+        identities: dict[str, str] | None = None,
+        blocked: set[str] | None = None,
+    ) -> None:
         super().__init__()
         self.state = state
-        self.identities = identities or {}
+        self.identities = identities if identities is not None else {}
+        self.blocked = blocked if blocked is not None else set()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -80,7 +87,7 @@ class HomeScreen(Screen[None]):
         return [self._cell_text(step_id, account) for account in self.accounts]
 
     def _cell_text(self, step_id: str, account: str) -> Text:
-        if self.identities.get(account) == "blocked" and self.state.applies(step_id, account):
+        if account in self.blocked and self.state.applies(step_id, account):
             return status_text("blocked")
         return status_text(self.state.record(step_id, account).status.value)
 

@@ -1,0 +1,75 @@
+"""The app with the real sandbox emulator: identities checked after the first paint, Authenticate on `i`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from refarch_tui import sandbox
+from refarch_tui.app import make_app
+from refarch_tui.aws import emulator
+from refarch_tui.state import Workspace, WorkspaceState
+from screens.authenticate import AuthenticateScreen
+from screens.home import HomeScreen
+
+
+@pytest.fixture
+def real_sandbox() -> Iterator[tuple[Workspace, WorkspaceState]]:
+    workspace, state = sandbox.open_sandbox()
+    try:
+        yield workspace, state
+    finally:
+        emulator.stop(workspace.directory)
+
+
+async def test_sandbox_identities_reach_every_account_and_authenticate_opens(
+    real_sandbox: tuple[Workspace, WorkspaceState],
+) -> None:
+    workspace, state = real_sandbox
+    app = make_app(workspace, state)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.emulator_endpoint is not None
+        assert set(app.identities) == {"security", "shared-services", "dev", "stage", "prod"}
+        assert (
+            "arn:aws:sts::368294012756:assumed-role/allow-full-access-from-other-accounts"
+            in app.identities["dev"]
+        )
+        assert app.blocked == set()
+        assert "identity arn:aws:" in app.sub_title
+        await pilot.press("i")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, AuthenticateScreen)
+
+
+async def test_a_blocked_account_refuses_to_open_steps(
+    real_sandbox: tuple[Workspace, WorkspaceState],
+) -> None:
+    from refarch_tui.aws.auth import SETTINGS_KEY, AuthConfig
+
+    workspace, state = real_sandbox
+    # no roles: the security account's keys are used as they are, so every other account reaches security
+    state.settings[SETTINGS_KEY] = AuthConfig(assume_roles=False).to_settings()
+    app = make_app(workspace, state)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.blocked == {"shared-services", "dev", "stage", "prod"}
+        assert "BLOCKED (reaches 104983213567)" in app.identities["dev"]
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        from textual.widgets import DataTable
+
+        table = home.query_one(DataTable)
+        assert str(table.get_cell("keypairs", "dev")) == "blocked"
+        assert str(table.get_cell("backends", "security")) == "pending"
+        app.open_step("keypairs", "dev")
+        await pilot.pause()
+        assert app.screen is home
+        assert any("dev is blocked" in str(n.message) for n in app._notifications)
