@@ -236,7 +236,8 @@ class RefarchApp(App[None]):
             return
         if account in self.blocked:
             self.notify(
-                f"{account} is blocked: the credentials reach another account ({self.identities.get(account)}). "
+                f"{account} is blocked: the credentials reach another account "
+                f"({self.identities.get(account)}). "
                 "Fix it on the AWS identity screen (i) first.",
                 severity="error",
             )

@@ -93,7 +93,7 @@ def test_status_of_a_corrupt_workspace_keeps_the_file(
     ws = Workspace(tmp_path / "ws")
     ws.directory.mkdir()
     ws.state_path.write_text("garbage")
-    code, out, err = run_cli(capsys, "status", "--json", "--workspace", str(ws.directory))
+    code, out, _ = run_cli(capsys, "status", "--json", "--workspace", str(ws.directory))
     assert code == 1
     assert "not valid JSON" in json.loads(out)["error"]
     assert ws.state_path.read_text() == "garbage"

@@ -16,7 +16,8 @@ TRIALS = 200
 
 def _writer(directory: Path, start: int) -> None:
     ws = Workspace(directory)
-    state = WorkspaceState(live_dir="/live", mode=Mode.REAL, accounts=[Account("dev", "368294012756")], regions=[])
+    accounts = [Account("dev", "368294012756")]
+    state = WorkspaceState(live_dir="/live", mode=Mode.REAL, accounts=accounts, regions=[])
     counter = start
     while True:
         counter += 1

@@ -1,4 +1,4 @@
-"""Creating a workspace: the welcome screen and its non-interactive twin `refarch-tui init`, bad input included."""
+"""Creating a workspace: the welcome screen and `refarch-tui init`, bad input included."""
 
 from __future__ import annotations
 
