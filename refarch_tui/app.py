@@ -42,8 +42,10 @@ class RefarchApp(App[None]):
         *,
         problem: str | None = None,
         log_file: Path | None = None,
+        start: str | None = None,
     ) -> None:
         super().__init__()
+        self.start = start  # "apply": go straight to the apply view once home is shown
         self.workspace = workspace
         self.state = state
         self.problem = problem
@@ -102,6 +104,8 @@ class RefarchApp(App[None]):
         self.current_account = accounts[0] if accounts else None
         self.update_header()
         self.push_screen(HomeScreen(self.state, identities=self.identities, blocked=self.blocked))
+        if self.start == "apply":
+            self.call_after_refresh(self.action_show_apply)
         if self.sandbox:
             # after the first paint: the emulator may still be importing moto and seeding
             self.call_after_refresh(self._watch_emulator)
@@ -310,6 +314,7 @@ def make_app(
     *,
     problem: str | None = None,
     log_file: Path | None = None,
+    start: str | None = None,
 ) -> RefarchApp:
     """The one app factory, used by the CLI and by tests."""
-    return RefarchApp(workspace, state, problem=problem, log_file=log_file)
+    return RefarchApp(workspace, state, problem=problem, log_file=log_file, start=start)

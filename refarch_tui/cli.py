@@ -144,7 +144,12 @@ def open_tui(workspace_arg: str | None, err: TextIO) -> int:
 
 
 def run_app(
-    workspace: Workspace | None, state: WorkspaceState | None, problem: str | None, err: TextIO
+    workspace: Workspace | None,
+    state: WorkspaceState | None,
+    problem: str | None,
+    err: TextIO,
+    *,
+    start: str | None = None,
 ) -> int:
     if workspace is not None:
         try:
@@ -155,7 +160,7 @@ def run_app(
     from refarch_tui.app import make_app
 
     try:
-        make_app(workspace, state, problem=problem, log_file=logsetup.log_file()).run()
+        make_app(workspace, state, problem=problem, log_file=logsetup.log_file(), start=start).run()
     finally:
         if workspace is not None:
             workspace.release()
@@ -261,8 +266,55 @@ def doctor_command(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def apply_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    print("refarch-tui: apply is not wired yet", file=err)
-    return 2
+    from refarch_tui import sandbox
+    from refarch_tui.workspaces import resolve
+
+    if args.sandbox:
+        try:
+            workspace, state = sandbox.open_sandbox()
+        except StateError as exc:
+            print(f"refarch-tui: {exc}", file=err)
+            return 2
+    else:
+        resolved = resolve(getattr(args, "workspace", None))
+        if resolved is None:
+            print("refarch-tui: no workspace yet: run `refarch-tui` or pass --sandbox", file=err)
+            return 2
+        loaded = _load(resolved, err)
+        if loaded is None:
+            return 2
+        workspace, state = resolved, loaded
+    unknown = sorted(set(args.account or []) - set(state.account_names))
+    if unknown:
+        print(f"refarch-tui: no such account in the workspace: {', '.join(unknown)}", file=err)
+        return 2
+    if not args.no_tui:
+        return run_app(workspace, state, None, err, start="apply")
+    try:
+        workspace.acquire()
+    except WorkspaceLocked as exc:
+        print(f"refarch-tui: {exc}", file=err)
+        return 2
+    try:
+        from refarch_tui.aws.errors import AwsAccessError
+        from refarch_tui.run import line_mode
+        from refarch_tui.run_access import account_environments
+
+        try:
+            env_for_account = account_environments(workspace, state, args.account, out)
+        except AwsAccessError as exc:
+            print(f"refarch-tui apply: {exc}", file=err)
+            return 2
+        return line_mode.main(
+            workspace=workspace,
+            state=state,
+            accounts=args.account,
+            report=args.report,
+            env_for_account=env_for_account,
+            stdout=out,
+        )
+    finally:
+        workspace.release()
 
 
 def screenshot_command(output: Path, err: TextIO) -> int:

@@ -1,0 +1,67 @@
+"""Joins AWS access and the runner: each account's child environment, checked before the run starts."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+from typing import TextIO
+
+from refarch_tui.aws.errors import AwsAccessError, ErrorKind
+from refarch_tui.state import Mode, Workspace, WorkspaceState
+
+EnvForAccount = Callable[[str], Mapping[str, str]]
+
+
+def _terragrunt_generation() -> int | None:
+    path = shutil.which("terragrunt")
+    if path is None:
+        return None
+    from refarch_tui.tools import terragrunt
+
+    return 1 if terragrunt.detect_generation(path).generation is terragrunt.Generation.V1 else 0
+
+
+def _line_mfa_prompt(question: str) -> str:
+    if not sys.stdin.isatty():
+        raise AwsAccessError(ErrorKind.MFA_REQUIRED, f"{question} — needs a terminal to type the code into.")
+    return input(f"{question}: ").strip()
+
+
+def account_environments(
+    workspace: Workspace, state: WorkspaceState, accounts: list[str] | None, out: TextIO
+) -> EnvForAccount:
+    """Check the identity of every selected account, print it, and return the per-account env builder.
+
+    Blocked or unreachable accounts are reported here; the runner then fails only those accounts, because
+    `environment_for` refuses an account whose identity is not confirmed."""
+    from refarch_tui.aws.access import AwsAccess
+    from refarch_tui.aws.auth import SETTINGS_KEY, AuthConfig
+
+    endpoint: str | None = None
+    sandbox_keys = None
+    if state.mode is Mode.SANDBOX:
+        from refarch_tui.aws import emulator
+        from refarch_tui.aws.keys import AccessKeys
+
+        emulator.ensure_running(workspace.directory)
+        info = emulator.wait_ready(workspace.directory)
+        endpoint = info.endpoint
+        sandbox_keys = AccessKeys(info.access_key_id, info.secret_access_key)
+        if SETTINGS_KEY not in state.settings:
+            state.settings[SETTINGS_KEY] = AuthConfig(assume_roles=True).to_settings()
+    elif SETTINGS_KEY not in state.settings:
+        raise AwsAccessError(
+            ErrorKind.NOT_CONFIGURED,
+            "AWS access is not set up for this workspace: open `refarch-tui`, press i, choose how to "
+            "authenticate, then run again. Nothing was run.",
+        )
+    access = AwsAccess(state, workspace=workspace, endpoint_url=endpoint, mfa_prompt=_line_mfa_prompt)
+    if sandbox_keys is not None:
+        access.sandbox_keys = sandbox_keys
+    selected = set(accounts or state.account_names)
+    for name, result in access.check_all().items():
+        if name in selected:
+            print(f"identity {name}: {result.explanation if not result.ok else result.summary}", file=out)
+    generation = _terragrunt_generation()
+    return lambda account: access.environment_for(account, base_env={}, terragrunt_generation=generation)
