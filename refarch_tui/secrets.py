@@ -30,6 +30,8 @@ _SECRET_ASSIGNMENT = re.compile(
 _lock = threading.Lock()
 _known: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+_values: tuple[str, ...] = ()  # the registered values, for a cheap "is any of them here at all" check
+_ASSIGNMENT_HINTS = ("tf_var_", "aws_secret_access_key", "aws_session_token")
 
 
 class KeyringError(Exception):
@@ -38,7 +40,7 @@ class KeyringError(Exception):
 
 def register_secret(value: str | None) -> None:
     """Remember a value so the redactor hides it everywhere from now on."""
-    global _pattern
+    global _pattern, _values
     if not value or len(value) < MIN_REGISTERED_LENGTH:
         return
     with _lock:
@@ -47,19 +49,26 @@ def register_secret(value: str | None) -> None:
         _known.add(value)
         ordered = sorted(_known, key=len, reverse=True)
         _pattern = re.compile("|".join(re.escape(v) for v in ordered))
+        _values = tuple(ordered)
 
 
 def forget_all_registered() -> None:
-    global _pattern
+    global _pattern, _values
     with _lock:
         _known.clear()
         _pattern = None
+        _values = ()
 
 
 def redact(text: str) -> str:
-    pattern = _pattern
-    if pattern is not None:
+    # plain substring checks first: most text (e.g. terragrunt output floods) holds no secret at all, and
+    # `in` is far cheaper than running the two regexes over every character
+    pattern, values = _pattern, _values
+    if pattern is not None and any(value in text for value in values):
         text = pattern.sub(REDACTED, text)
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _ASSIGNMENT_HINTS):
+        return text
     return _SECRET_ASSIGNMENT.sub(lambda m: m.group("key") + REDACTED, text)
 
 

@@ -129,6 +129,7 @@ class AccountSession:
         self.number = number
         self.parser = OutputParser(str(working_dir), account.name)
         self.seen: set[str] = set()
+        self._progress: dict[str, tuple[UnitRun, str]] = {}  # unit path -> (unit, latest progress line)
         self.failures = 0
         self.lines = 0
         self._simulated = run.simulated
@@ -152,22 +153,61 @@ class AccountSession:
         return handle
 
     def ingest(self, raw: str, stream: str = "stderr") -> None:
-        """One line of output: redact, store, parse, update the unit (the hot path; keep it lean)."""
-        self.lines += 1
+        """One line of output: redact, store, parse, update the unit."""
         line = secrets.redact(raw)
-        shown = "SIMULATED " + line if self._simulated else line
-        self._raw.write(shown)
-        self._raw.write("\n")
+        self._raw.write(("SIMULATED " + line if self._simulated else line) + "\n")
+        self._line(line, stream)
+        self._flush_progress()
+
+    def ingest_block(self, text: str, stream: str) -> None:
+        """Many complete lines at once (no trailing newline): redacted once, stored once, parsed per line."""
+        text = secrets.redact(text)
+        lines = text.split("\n")
+        if self._simulated:
+            self._raw.write("\n".join("SIMULATED " + line for line in lines) + "\n")
+        else:
+            self._raw.write(text + "\n")
+        handle_line = self._line
+        for line in lines:
+            handle_line(line, stream)
+        self._flush_progress()
+
+    def _flush_progress(self) -> None:
+        """One resource-progress event per unit per block of output, not one per line."""
+        if self._progress:
+            for unit, detail in self._progress.values():
+                self.run._emit(
+                    EventKind.UNIT_RESOURCE, unit.account, unit.path, message=detail, attempt=unit.attempts
+                )
+            self._progress.clear()
+
+    def _line(self, line: str, stream: str) -> None:
+        """The hot path: parse an already redacted line, route it to its unit, update the unit."""
+        self.lines += 1
         parsed = self.parser.feed(line, stream)
         path = parsed.unit
         if path is None or path not in self.target_paths:
             return
         unit = self.account.units[path]
+        shown = "SIMULATED " + line if self._simulated else line
         unit.log.append(shown)
-        handle = self.unit_file(unit)
-        handle.write(shown)
-        handle.write("\n")
+        handle = self._files.get(path)
+        if handle is None:
+            handle = self.unit_file(unit)
+        handle.write(shown + "\n")
         signals = parsed.signals
+        if not signals or (len(signals) == 1 and signals[0][0] is Signal.RESOURCE):
+            if path not in self.seen and parsed.prefixed:
+                self.seen.add(path)
+                self.run._unit_started(unit)
+            if signals:
+                unit.resources += 1
+                if unit.phase != "applying" and unit.status is UnitStatus.RUNNING:
+                    unit.phase = "applying"
+                    self.run._emit(EventKind.UNIT_PHASE, unit.account, unit.path, message="applying")
+                self._progress[path] = (unit, signals[0][1])
+            unit.version += 1
+            return
         if path not in self.seen and parsed.prefixed and not any(s is Signal.EARLY_EXIT for s, _ in signals):
             self.seen.add(path)
             self.run._unit_started(unit)
@@ -191,6 +231,7 @@ class AccountSession:
             handle.flush()
 
     def close(self) -> None:
+        self.account.lines += self.lines
         with contextlib.suppress(OSError):
             self._raw.close()
         for handle in self._files.values():
@@ -312,7 +353,8 @@ class Run:
 
     def _emit(self, kind: EventKind, account: str | None = None, unit: str | None = None, **kw: Any) -> None:
         event = RunEvent(kind=kind, account=account, unit=unit, simulated=self.simulated, **kw)
-        self.history.append(event)
+        if kind is not EventKind.UNIT_RESOURCE:  # replayable history keeps the events that change status
+            self.history.append(event)
         for callback in list(self._subscribers):
             try:
                 callback(event)
@@ -447,6 +489,9 @@ class Run:
     def _unit_signal(self, session: AccountSession, unit: UnitRun, signal: Signal, detail: str) -> None:
         if signal is Signal.RESOURCE:
             unit.resources += 1
+            if unit.phase != "applying" and unit.status is UnitStatus.RUNNING:
+                unit.phase = "applying"
+                self._emit(EventKind.UNIT_PHASE, unit.account, unit.path, message="applying")
             self._emit(EventKind.UNIT_RESOURCE, unit.account, unit.path, message=detail)
         elif signal is Signal.ERROR_LINE:
             unit.errors.append(detail)

@@ -64,8 +64,10 @@ class EventKind(StrEnum):
     RUN_FINISHED = "run_finished"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RunEvent:
+    """One thing that happened (treat as immutable; not frozen only because that costs per event)."""
+
     kind: EventKind
     account: str | None = None
     unit: str | None = None
@@ -125,6 +127,7 @@ class AccountRun:
     started: float | None = None
     finished: float | None = None
     invocations: int = 0
+    lines: int = 0  # output lines ingested, all invocations
     exit_codes: list[int] = field(default_factory=list)
     note: str = ""
     pid: int | None = None

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _PRETTY = re.compile(
@@ -41,7 +41,7 @@ class Signal(StrEnum):
     INIT = "init"
     PLANNING = "planning"
     APPLYING = "applying"
-    RESOURCE = "resource"  # detail: "<address>: <what>"
+    RESOURCE = "resource"  # detail: "<address>: <what>"; implies the applying phase
     SUCCEEDED = "succeeded"  # Apply/Destroy complete
     PLAN_DONE = "plan_done"  # a plan finished (success for `plan` runs)
     ERROR_LINE = "error_line"  # detail: the line, kept for the unit's error summary
@@ -51,8 +51,7 @@ class Signal(StrEnum):
     RETRIES_EXHAUSTED = "retries_exhausted"
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedLine:
+class ParsedLine(NamedTuple):
     unit: str | None  # unit dir relative to the live root, or None for run-level lines
     level: str  # INFO, WARN, ERROR, STDOUT, STDERR, or "" for continuation/raw lines
     message: str
@@ -74,12 +73,19 @@ class OutputParser:
         self.working_dir = PurePosixPath(working_dir)
         self.live_prefix = live_prefix.strip("/") if live_prefix not in ("", ".") else ""
         self._context: dict[str, str | None] = {"stdout": None, "stderr": None}
+        self._paths: dict[str, str] = {}
         self._in_error_box: dict[str | None, bool] = {}
 
     # -- paths -------------------------------------------------------------------------------------
 
     def unit_path(self, raw: str) -> str:
-        """A prefix or a path from a message -> unit path relative to the live root."""
+        """A prefix or a path from a message -> unit path relative to the live root (memoised)."""
+        known = self._paths.get(raw)
+        if known is None:
+            known = self._paths[raw] = self._unit_path(raw)
+        return known
+
+    def _unit_path(self, raw: str) -> str:
         text = raw.strip().strip("[]").strip("'\"")
         cache = text.find("/.terragrunt-cache")
         if cache != -1:
@@ -104,14 +110,13 @@ class OutputParser:
         tf = False
         message = line
         structured = False
-        if line[:1].isdigit():
+        first = line[:1]
+        if "0" <= first <= "9":
             match = _PRETTY.match(line)
             if match is not None:
                 structured = True
-                level = match.group("level")
-                prefix = match.group("prefix")
-                tf = match.group("tf") is not None
-                message = match.group("msg")
+                level, prefix, tool, message = match.group("level", "prefix", "tf", "msg")
+                tf = tool is not None
         elif line.startswith("time=") or line.startswith("level="):
             fields = {m.group("key"): m.group("value") for m in _KV_FIELD.finditer(line)}
             if "msg" in fields:
@@ -160,6 +165,9 @@ class OutputParser:
         text = message.strip()
         if not text:
             return _NO_SIGNALS, None
+        # the commonest line by far in a long apply: resource progress ("x: Still creating... [10s elapsed]")
+        if unit is not None and _RESOURCE.match(text):
+            return ((Signal.RESOURCE, text),), None
         # run-level multi-line errors name their units themselves
         if "Failed to execute" in text:
             match = _FAILED_EXEC.search(text)
@@ -203,9 +211,6 @@ class OutputParser:
             return ((Signal.SUCCEEDED, text),), None
         if first == "D" and text.startswith("Destroy complete!"):
             return ((Signal.SUCCEEDED, text),), None
-        match = _RESOURCE.match(text)
-        if match:
-            return ((Signal.APPLYING, ""), (Signal.RESOURCE, text)), None
         if _PLAN_DONE.match(text):
             return ((Signal.PLANNING, ""), (Signal.PLAN_DONE, text)), None
         if text.startswith("Initializing"):

@@ -23,22 +23,28 @@ MAX_LINE = 1 << 20  # a "line" longer than this is cut (tofu can print huge JSON
 async def pump(stream: asyncio.StreamReader, name: str, session: AccountSession) -> None:
     """Reads a stream in chunks and feeds whole lines (decoded, without the newline) to the session."""
     pending = b""
-    ingest = session.ingest
     while True:
         chunk = await stream.read(CHUNK)
         if not chunk:
             break
         if pending:
             chunk = pending + chunk
-        lines = chunk.split(b"\n")
-        pending = lines.pop()
-        for raw in lines:
-            ingest(raw.decode("utf-8", "replace").rstrip("\r"), name)
+        cut = chunk.rfind(b"\n")
+        if cut == -1:
+            pending = chunk
+        else:
+            pending = chunk[cut + 1 :]
+            text = chunk[:cut].decode("utf-8", "replace")
+            if "\r" in text:
+                text = text.replace("\r\n", "\n")
+            session.ingest_block(text, name)
+            # a read with data waiting does not suspend: yield, so the UI's key presses are not starved
+            await asyncio.sleep(0)
         if len(pending) > MAX_LINE:
-            ingest(pending.decode("utf-8", "replace"), name)
+            session.ingest(pending.decode("utf-8", "replace"), name)
             pending = b""
     if pending:
-        ingest(pending.decode("utf-8", "replace").rstrip("\r"), name)
+        session.ingest(pending.decode("utf-8", "replace").rstrip("\r"), name)
     session.flush()
 
 
