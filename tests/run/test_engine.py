@@ -333,3 +333,34 @@ async def test_persisted_run_matches_the_live_report(
     assert record.report() == run.report()
     assert (run.directory / "summary.json").is_file()
     assert all(Path(u["log"]).is_file() for a in run.report()["accounts"] for u in a["units"])
+
+
+async def test_queued_route53_import_runs_before_the_account(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path
+) -> None:
+    workspace, state = make_workspace(tiny_live)
+    workspace.update_step(
+        state,
+        "route53",
+        "dev",
+        Status.DONE,
+        facts={
+            "imports": [{"unit": f"dev/{VPC}", "address": "aws_route53_zone.primary_domain", "id": "Z1AB"}]
+        },
+    )
+    run = make_run(workspace, state, accounts=["dev"])
+    await run.execute()
+    assert run.succeeded()
+    recorded = calls(fake_tg)
+    assert len(recorded) == 2
+    assert recorded[0].get("import") and recorded[0]["argv"][-3:] == [
+        "import",
+        "aws_route53_zone.primary_domain",
+        "Z1AB",
+    ]
+    assert recorded[0]["cwd"].endswith(f"dev/{VPC}")
+    assert recorded[1]["argv"][-2:] == ["--", "apply"]
+    assert (
+        "import aws_route53_zone.primary_domain Z1AB"
+        in run.accounts["dev"].units[f"dev/{VPC}"].log_path.read_text()
+    )
