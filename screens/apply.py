@@ -332,11 +332,12 @@ class ApplyScreen(Screen[None]):
                 if row.key not in self._rows:
                     self._lanes_of = None  # the set of rows changed: rebuild on the next tick
                     return
-                if self._rows[row.key] != cells:
-                    unit, status, elapsed = self._cells(row)
-                    table.update_cell(row.key, "unit", unit)
-                    table.update_cell(row.key, "status", status)
-                    table.update_cell(row.key, "time", elapsed)
+                old = self._rows[row.key]
+                if old != cells:
+                    rendered = self._cells(row)
+                    for index, column in enumerate(("unit", "status", "time")):
+                        if old[index] != cells[index]:
+                            table.update_cell(row.key, column, rendered[index])
                     self._rows[row.key] = cells
 
     @staticmethod

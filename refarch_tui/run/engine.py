@@ -36,7 +36,7 @@ from refarch_tui.run.model import (
     UnitRun,
     UnitStatus,
 )
-from refarch_tui.run.parser import OutputParser, Signal
+from refarch_tui.run.parser import FAST_PROGRESS, OutputParser, Signal
 from refarch_tui.state import Status, Workspace, WorkspaceState
 from refarch_tui.tools.terragrunt import Command
 
@@ -168,8 +168,39 @@ class AccountSession:
         else:
             self._raw.write(text + "\n")
         handle_line = self._line
+        fast = FAST_PROGRESS.match
+        parser = self.parser
+        unit_path = parser.unit_path
+        units = self.account.units
+        targets = self.target_paths
+        simulated = self._simulated
         for line in lines:
-            handle_line(line, stream)
+            match = fast(line)
+            if match is None:
+                handle_line(line, stream)
+                continue
+            # fast path: a resource progress line, the bulk of any long apply (same effect as _line)
+            self.lines += 1
+            path = unit_path(match.group(1))
+            parser.set_context(stream, path)
+            if path not in targets:
+                continue
+            unit = units[path]
+            shown = "SIMULATED " + line if simulated else line
+            unit.log.append(shown)
+            handle = self._files.get(path)
+            if handle is None:
+                handle = self.unit_file(unit)
+            handle.write(shown + "\n")
+            if path not in self.seen:
+                self.seen.add(path)
+                self.run._unit_started(unit)
+            unit.resources += 1
+            if unit.phase != "applying" and unit.status is UnitStatus.RUNNING:
+                unit.phase = "applying"
+                self.run._emit(EventKind.UNIT_PHASE, unit.account, unit.path, message="applying")
+            self._progress[path] = (unit, match.group(2))
+            unit.version += 1
         self._flush_progress()
 
     def _flush_progress(self) -> None:

@@ -29,6 +29,12 @@ _RESOURCE = re.compile(
     r"Still creating|Still modifying|Still destroying|Creation complete|Modifications complete|"
     r"Destruction complete|Import prepared|Importing from ID|Import complete)"
 )
+# the commonest line of a long apply, matched whole in one go (the engine's fast path): prefix, message
+FAST_PROGRESS = re.compile(
+    r"\d\d:\d\d:\d\d\.\d+ STDOUT +\[([^\]]+)\] (?:tofu|terraform): ([A-Za-z0-9_.\-\[\]\"/:]+: "
+    r"(?:Still creating|Still modifying|Still destroying|Creating\.\.\.|Modifying\.\.\.|Destroying\.\.\.|"
+    r"Creation complete|Modifications complete|Destruction complete).*)$"
+)
 _PLAN_DONE = re.compile(r"^(?:Plan: \d+ to add|No changes\.)")
 _FAILED_EXEC = re.compile(r"Failed to execute \"[^\"]*\" in (?P<path>\S+)")
 _DID_NOT_RUN = re.compile(r"Unit '(?P<unit>[^']+)' did not run due to a failure in '(?P<dep>[^']+)'")
@@ -77,6 +83,10 @@ class OutputParser:
         self._in_error_box: dict[str | None, bool] = {}
 
     # -- paths -------------------------------------------------------------------------------------
+
+    def set_context(self, stream: str, unit: str | None) -> None:
+        """What a structured line does to the context of the raw lines that may follow it."""
+        self._context[stream] = unit
 
     def unit_path(self, raw: str) -> str:
         """A prefix or a path from a message -> unit path relative to the live root (memoised)."""

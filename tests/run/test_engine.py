@@ -364,3 +364,54 @@ async def test_queued_route53_import_runs_before_the_account(
         "import aws_route53_zone.primary_domain Z1AB"
         in run.accounts["dev"].units[f"dev/{VPC}"].log_path.read_text()
     )
+
+
+def test_block_fast_path_and_line_path_agree(tiny_live: Path, make_workspace: MakeWs, no_tg: None) -> None:
+    from refarch_tui.run.engine import AccountSession
+    from refarch_tui.run.rehearsal import RehearsalExecutor
+
+    lines = [
+        f"10:00:00.000 STDOUT [{VPC}] tofu: Initializing the backend...",
+        f"10:00:00.001 STDOUT [{VPC}] tofu: aws_vpc.main: Creating...",
+        f"10:00:00.002 STDOUT [{APP}] tofu: module.app.aws_ecs_service.this[0]: Still creating... [10s elapsed]",  # noqa: E501
+        f"10:00:00.003 STDOUT [{VPC}] tofu: aws_vpc.main: Creation complete after 2s [id=vpc-1]",
+        f"10:00:00.004 STDOUT [{VPC}] tofu: Apply complete! Resources: 1 added, 0 changed, 0 destroyed.",
+        "a raw continuation line",
+    ]
+    outcomes = []
+    for block in (True, False):
+        workspace, state = make_workspace(tiny_live)
+        run = make_run(workspace, state, accounts=["dev"], executor=RehearsalExecutor(speed=0))
+        events: list[RunEvent] = []
+        run.subscribe(events.append)
+        account = run.accounts["dev"]
+        session = AccountSession(
+            run,
+            account,
+            list(account.units.values()),
+            working_dir=tiny_live / "dev",
+            env={},
+            source_update=False,
+            number=1,
+        )
+        if block:
+            session.ingest_block("\n".join(lines), "stdout")
+        else:
+            for line in lines:
+                session.ingest(line, "stdout")
+        session.close()
+        outcomes.append(
+            (
+                {
+                    p: (u.status, u.phase, u.attempts, u.resources, list(u.log))
+                    for p, u in account.units.items()
+                },
+                [(e.kind, e.unit) for e in events if e.kind is not EventKind.UNIT_RESOURCE],
+                {e.unit for e in events if e.kind is EventKind.UNIT_RESOURCE},
+                account.lines,
+            )
+        )
+    assert outcomes[0] == outcomes[1]
+    units = outcomes[0][0]
+    assert units[f"dev/{VPC}"][0] is UnitStatus.SUCCEEDED and units[f"dev/{VPC}"][3] == 2
+    assert units[f"dev/{APP}"][1] == "applying" and units[f"dev/{APP}"][4][-1].startswith("SIMULATED")
