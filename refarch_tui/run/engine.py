@@ -311,6 +311,7 @@ class Run:
         self._wake = asyncio.Event()
         self._outcomes: store.OutcomeLog | None = None
         self._cancel_task: asyncio.Future[None] | None = None
+        self._force_task: asyncio.Future[None] | None = None
         self._build()
 
     # -- setup -------------------------------------------------------------------------------------
@@ -403,9 +404,17 @@ class Run:
         self.pause_requested = False
         self._wake.set()
 
-    def cancel(self) -> None:
-        """SIGINT to each running terragrunt's process group, then SIGTERM and SIGKILL after grace periods."""
-        if self.finished is not None or self.cancelled:
+    def cancel(self, *, force: bool = False) -> None:
+        """SIGINT to each running terragrunt's process group, then SIGTERM and SIGKILL after grace periods.
+
+        `force` (e.g. a second Ctrl-C) skips the grace periods.
+        """
+        if self.finished is not None:
+            return
+        if self.cancelled:
+            if force:
+                self._emit(EventKind.NOTICE, message="cancel forced: SIGTERM/SIGKILL now")
+                self._force_task = asyncio.ensure_future(self.executor.cancel(0.0, 0.5))
             return
         self.cancelled = True
         self._emit(
@@ -649,7 +658,7 @@ class Run:
                         self._skip_account(self.accounts[name], "cancelled before this account started", True)
                     continue
                 self._emit(EventKind.WAVE_STARTED, message="accounts: " + ", ".join(wave))
-                await asyncio.gather(*(self._run_account(self.accounts[name]) for name in wave))
+                await asyncio.gather(*(self._run_account_safely(self.accounts[name]) for name in wave))
                 failed = [n for n in wave if self.accounts[n].status is not AccountStatus.SUCCEEDED]
                 if failed and self.config.stop_after_failed_account and self.config.command != "plan":
                     blocked_by = ", ".join(failed)
@@ -682,6 +691,21 @@ class Run:
             return child_environment(plan, account_env=access, secret_values=values)
 
         return await asyncio.to_thread(build)
+
+    async def _run_account_safely(self, account: AccountRun) -> None:
+        """A bug in one account's handling fails that account, with the log's details, not the whole app."""
+        try:
+            await self._run_account(account)
+        except Exception as exc:
+            log.exception("run %s: account %s failed unexpectedly", self.id, account.name)
+            for unit in account.units.values():
+                if not unit.status.finished:
+                    self._set_status(
+                        unit, UnitStatus.FAILED, f"internal error: {exc} (details in the log file)"
+                    )
+            self._finish_account(
+                account, AccountStatus.FAILED, f"internal error: {exc} (details in the log file)"
+            )
 
     async def _run_account(self, account: AccountRun) -> None:
         account.status = AccountStatus.RUNNING

@@ -136,9 +136,15 @@ async def run_line_mode(
 
     run.subscribe(printer)
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if run.cancelled:
+            say("second interrupt: stopping terragrunt now (SIGTERM, then SIGKILL)")
+        run.cancel(force=run.cancelled)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, run.cancel)
+            loop.add_signal_handler(sig, on_signal)
     try:
         summary = await run.execute()
     finally:

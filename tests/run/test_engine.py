@@ -415,3 +415,22 @@ def test_block_fast_path_and_line_path_agree(tiny_live: Path, make_workspace: Ma
     units = outcomes[0][0]
     assert units[f"dev/{VPC}"][0] is UnitStatus.SUCCEEDED and units[f"dev/{VPC}"][3] == 2
     assert units[f"dev/{APP}"][1] == "applying" and units[f"dev/{APP}"][4][-1].startswith("SIMULATED")
+
+
+async def test_a_bug_in_an_executor_fails_that_account_only(
+    tiny_live: Path, make_workspace: MakeWs, no_tg: None
+) -> None:
+    from refarch_tui.run.rehearsal import RehearsalExecutor
+
+    class Broken(RehearsalExecutor):
+        async def invoke(self, session):  # type: ignore[no-untyped-def]
+            if session.account.name == "stage":
+                raise RuntimeError("boom")
+            return await super().invoke(session)
+
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["dev", "stage"], executor=Broken(speed=0, inject={}))
+    await run.execute()
+    assert run.accounts["dev"].status.value == "succeeded"
+    assert run.accounts["stage"].status.value == "failed" and "boom" in run.accounts["stage"].note
+    assert (run.directory / "summary.json").is_file()

@@ -186,3 +186,37 @@ def test_resume_after_the_app_is_killed_mid_run(
     again = store.load_run(workspace.runs_dir)
     assert again is not None and again.complete and again.not_succeeded() == {}
     assert "security" not in again.accounts
+
+
+def test_ctrl_c_cancels_and_exits_130(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_TG_SLOW", "0.2")
+    monkeypatch.setenv("FAKE_TG_CHILD", "1")
+    workspace, _state = make_workspace(tiny_live)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.run.line_driver", str(workspace.directory), "dev"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait(lambda: any(fake_tg.glob("child-*.pid")))
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, out
+    assert "cancel requested" in out
+    (pid_file,) = list(fake_tg.glob("child-*.pid"))
+    from refarch_tui.run.terragrunt_exec import group_members
+
+    assert group_members(int(pid_file.name.split("-")[1].split(".")[0])) == []
+    record = store.load_run(workspace.runs_dir)
+    assert record is not None and record.complete
+    assert {u.status for u in record.accounts["dev"].units.values()} <= {
+        UnitStatus.CANCELLED,
+        UnitStatus.SKIPPED,
+    }
