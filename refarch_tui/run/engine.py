@@ -639,7 +639,10 @@ class Run:
             )
         blocked_by: str | None = None
         try:
-            for wave in checklist.deployment_waves(self.accounts):
+            account_waves = checklist.deployment_waves(self.accounts)
+            if self.config.command == "destroy":
+                account_waves.reverse()  # the application accounts first, security last
+            for wave in account_waves:
                 if self.cancelled:
                     for name in wave:
                         self._skip_account(self.accounts[name], "cancelled before this account started", True)

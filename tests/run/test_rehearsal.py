@@ -92,3 +92,23 @@ async def test_pause_after_the_current_wave_then_resume(
     assert any(e.kind is EventKind.PAUSED for e in events) and any(
         e.kind is EventKind.RESUMED for e in events
     )
+
+
+async def test_destroy_goes_through_accounts_and_waves_in_reverse(
+    tiny_live: Path, make_workspace: MakeWs, no_tg: None
+) -> None:
+    workspace, state = make_workspace(tiny_live)
+    events: list[RunEvent] = []
+    run = make_run(
+        workspace, state, events=events, command="destroy", executor=RehearsalExecutor(speed=0, inject={})
+    )
+    await run.execute()
+    assert run.succeeded()
+    started = [e.account for e in events if e.kind is EventKind.ACCOUNT_STARTED]
+    assert started[-2:] == ["shared-services", "security"] and set(started[:3]) == {"dev", "stage", "prod"}
+    order = [(e.kind, e.unit) for e in events]
+    assert order.index((EventKind.UNIT_STARTED, VPC)) > order.index((EventKind.UNIT_SUCCEEDED, APP))
+    assert "Destroy complete!" in run.accounts["dev"].units[VPC].log_path.read_text()
+    assert (
+        workspace.load().record("terragrunt", "dev").status.value == "pending"
+    )  # destroy does not mark apply
