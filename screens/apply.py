@@ -72,6 +72,7 @@ class ApplyScreen(Screen[None]):
         self._lanes_of: object = None  # the run (or record) the lanes were built for
         self._log_version: tuple[str | None, int] = (None, -1)
         self._building = False
+        self._record: RunRecord | None = None  # the last run on disk, read in the preflight worker
         self._unsubscribe = controller.subscribe(self._on_event)
 
     def compose(self) -> ComposeResult:
@@ -121,6 +122,7 @@ class ApplyScreen(Screen[None]):
             log.exception("apply preflight failed")
             self.app.call_from_thread(self._preflight_failed, f"unexpected error (details in the log): {exc}")
             return
+        self._record = record
         self.app.call_from_thread(
             self._show_preflight, pre, record is not None and bool(record.not_succeeded())
         )
@@ -270,7 +272,7 @@ class ApplyScreen(Screen[None]):
         run = self.controller.current
         if run is not None:
             return run, view.lanes_from_run(run, failed_only=self.failed_only)
-        record = self.controller.last_record()
+        record = self._record
         if record is None:
             return None, []
         return record, view.lanes_from_record(record, failed_only=self.failed_only)
@@ -361,7 +363,7 @@ class ApplyScreen(Screen[None]):
         if run is not None:
             unit = run.unit(self.selected)
             return unit.log_path if unit is not None else None
-        record = self.controller.last_record()
+        record = self._record
         if record is None:
             return None
         for account in record.accounts.values():
