@@ -138,13 +138,12 @@ class ApplyScreen(Screen[None]):
             else "SIMULATED rehearsal (terragrunt is not installed)"
         )
         lines = [f"Engine: {engine}", *(f"warning: {w}" for w in pre.warnings[:5])]
-        leftover = (
-            self._record.running_pids() if self._record is not None and not self._record.complete else []
-        )
-        if leftover and not self.controller.running:
+        record = self._record
+        leftover = record.running_pids() if record is not None and not record.complete else []
+        if record is not None and leftover and not self.controller.running:
             lines.append(
-                f"warning: terragrunt from the interrupted run {self._record.run_id} still runs "  # type: ignore[union-attr]
-                f"(process group {', '.join(map(str, leftover))}); let it finish before rerunning"
+                f"warning: terragrunt from the interrupted run {record.run_id} still runs (process group "
+                f"{', '.join(map(str, leftover))}); let it finish before rerunning"
             )
         self.query_one("#preflight-summary", Static).update("\n".join(lines))
         box = self.query_one("#preflight-accounts", Vertical)
