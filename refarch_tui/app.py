@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from refarch_tui.aws.access import AwsAccess
     from refarch_tui.aws.auth import IdentityResult
     from refarch_tui.live.model import LiveTree
+    from refarch_tui.run.controller import RunController
     from screens.authenticate import AuthenticateScreen
     from screens.welcome import NewWorkspace
 
@@ -26,8 +27,23 @@ log = logging.getLogger(__name__)
 
 StepScreenFactory = Callable[["RefarchApp", str], Screen[None]]
 
+
+def _apply_screen(app: RefarchApp, account: str) -> Screen[None]:
+    from screens.apply import ApplyScreen
+
+    time_left = {}
+    if app._access is not None:
+        for name in app.identities:
+            left = app._access.time_left(name)
+            if left is not None:
+                time_left[name] = f"{int(left.total_seconds() // 60)}m"
+    return ApplyScreen(
+        app.run_controller(), sandbox=app.sandbox, identities=app.identities, time_left=time_left
+    )
+
+
 # step id -> screen factory; steps without one get the plain "not built yet" placeholder
-STEP_SCREENS: dict[str, StepScreenFactory] = {}
+STEP_SCREENS: dict[str, StepScreenFactory] = {"terragrunt": _apply_screen}
 
 
 class RefarchApp(App[None]):
@@ -55,6 +71,9 @@ class RefarchApp(App[None]):
         self.blocked: set[str] = set()  # accounts whose credentials reach another account: nothing runs there
         self.emulator_endpoint: str | None = None
         self._access: AwsAccess | None = None
+        self._run_controller: RunController | None = (
+            None  # the app owns runs: closing a screen never ends one
+        )
 
     # -- header --------------------------------------------------------------------------------------
 
@@ -272,12 +291,38 @@ class RefarchApp(App[None]):
 
         self.push_screen(GraphScreen(tree, statuses=self.unit_statuses()))
 
-    def unit_statuses(self) -> dict[str, str]:
-        """Per-unit status of the last run, for the graph view's colours."""
-        return {}
-
     def action_show_apply(self) -> None:
         self.open_step("terragrunt", self.current_account or "security")
+
+    # -- runs ------------------------------------------------------------------------------------------
+
+    def run_controller(self) -> RunController:
+        if self._run_controller is None:
+            from refarch_tui.run.controller import RunController
+            from refarch_tui.run_access import terragrunt_generation
+
+            assert self.workspace is not None and self.state is not None
+            generation = terragrunt_generation()
+
+            def env_for_account(account: str) -> dict[str, str]:
+                # raises for an account whose identity is not confirmed: the runner then fails that account
+                return self.aws_access().environment_for(
+                    account, base_env={}, terragrunt_generation=generation
+                )
+
+            self._run_controller = RunController(self.workspace, self.state, env_for_account=env_for_account)
+        return self._run_controller
+
+    def unit_statuses(self) -> dict[str, str]:
+        """Per-unit status of the current or last run, for the graph view's colours."""
+        if self._run_controller is None or self._run_controller.current is None:
+            return {}
+        run = self._run_controller.current
+        return {
+            path: unit.status.value
+            for account in run.accounts.values()
+            for path, unit in account.units.items()
+        }
 
     def action_show_authenticate(self) -> None:
         if self.state is None:

@@ -72,7 +72,12 @@ def terragrunt_check() -> Check:
         return check
     from refarch_tui.tools import terragrunt
 
-    generation = terragrunt.detect_generation(check.detail)
+    try:
+        generation = terragrunt.detect_generation(check.detail)
+    except terragrunt.TerragruntError as exc:
+        check.ok = False
+        check.hint = str(exc)
+        return check
     check.detail = f"{check.detail} — {generation.describe()}"
     return check
 

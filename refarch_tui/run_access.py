@@ -13,7 +13,7 @@ from refarch_tui.state import Mode, Workspace, WorkspaceState
 EnvForAccount = Callable[[str], Mapping[str, str]]
 
 
-def _terragrunt_generation() -> int | None:
+def terragrunt_generation() -> int | None:
     path = shutil.which("terragrunt")
     if path is None:
         return None
@@ -63,5 +63,5 @@ def account_environments(
     for name, result in access.check_all().items():
         if name in selected:
             print(f"identity {name}: {result.explanation if not result.ok else result.summary}", file=out)
-    generation = _terragrunt_generation()
+    generation = terragrunt_generation()
     return lambda account: access.environment_for(account, base_env={}, terragrunt_generation=generation)

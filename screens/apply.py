@@ -123,9 +123,9 @@ class ApplyScreen(Screen[None]):
             self.app.call_from_thread(self._preflight_failed, f"unexpected error (details in the log): {exc}")
             return
         self._record = record
-        self.app.call_from_thread(
-            self._show_preflight, pre, record is not None and bool(record.not_succeeded())
-        )
+        rerunnable = record is not None and bool(record.not_succeeded())
+        # mypy cannot match an async callback against call_from_thread's overloads; Textual awaits it
+        self.app.call_from_thread(self._show_preflight, pre, rerunnable)  # type: ignore[arg-type]
 
     def _preflight_failed(self, message: str) -> None:
         self.query_one("#preflight-summary", Static).update(Text(message, style="bold red"))

@@ -73,3 +73,43 @@ async def test_a_blocked_account_refuses_to_open_steps(
         await pilot.pause()
         assert app.screen is home
         assert any("dev is blocked" in str(n.message) for n in app._notifications)
+
+
+async def test_apply_from_home_runs_in_the_app_and_survives_leaving_the_screen(
+    real_sandbox: tuple[Workspace, WorkspaceState], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from screens.apply import ApplyScreen
+
+    monkeypatch.setenv("REFARCH_REHEARSAL_SPEED", "0")
+    monkeypatch.setenv("REFARCH_RETRY_BACKOFF", "0")
+    workspace, state = real_sandbox
+    app = make_app(workspace, state)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # identities first: the runner refuses unconfirmed accounts
+        await pilot.press("a")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ApplyScreen)
+        from textual.widgets import Checkbox
+
+        for name in state.account_names:  # every account has steps still pending: the operator overrides
+            box = app.screen.query_one(f"#run-{name}", Checkbox)
+            assert box.value is False and "not done" in str(box.label)
+            box.value = True
+        await pilot.press("s")
+        await pilot.pause()
+        controller = app.run_controller()
+        assert controller.current is not None
+        await pilot.press("escape")  # leave the screen: the run belongs to the app and goes on
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        await controller.wait()
+        run = controller.current
+        assert run is not None and run.simulated
+        assert run.succeeded(), run.not_succeeded()
+        statuses = app.unit_statuses()
+        assert len(statuses) == 67 and set(statuses.values()) == {"succeeded"}
+        await pilot.pause()
+    reopened = workspace.load()
+    assert {reopened.record("terragrunt", a).status.value for a in reopened.account_names} == {"done"}
