@@ -143,6 +143,16 @@ def open_tui(workspace_arg: str | None, err: TextIO) -> int:
     return run_app(workspace if state is not None else None, state, problem, err)
 
 
+def _acquire(workspace: Workspace, err: TextIO) -> bool:
+    """Take the workspace lock, or say which process holds it."""
+    try:
+        workspace.acquire()
+    except WorkspaceLocked as exc:
+        print(f"refarch-tui: {exc}", file=err)
+        return False
+    return True
+
+
 def run_app(
     workspace: Workspace | None,
     state: WorkspaceState | None,
@@ -151,12 +161,8 @@ def run_app(
     *,
     start: str | None = None,
 ) -> int:
-    if workspace is not None:
-        try:
-            workspace.acquire()
-        except WorkspaceLocked as exc:
-            print(f"refarch-tui: {exc}", file=err)
-            return 1
+    if workspace is not None and not _acquire(workspace, err):
+        return 1
     from refarch_tui.app import make_app
 
     try:
@@ -290,10 +296,7 @@ def apply_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2
     if not args.no_tui:
         return run_app(workspace, state, None, err, start="apply")
-    try:
-        workspace.acquire()
-    except WorkspaceLocked as exc:
-        print(f"refarch-tui: {exc}", file=err)
+    if not _acquire(workspace, err):
         return 2
     try:
         from refarch_tui.aws.errors import AwsAccessError

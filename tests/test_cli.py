@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from refarch_tui import cli, secrets
+from refarch_tui import checklist, cli, secrets
 from refarch_tui.state import Account, Mode, Status, Workspace
 from refarch_tui.workspaces import create_workspace
 
@@ -43,23 +43,7 @@ def test_status_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert document["mode"] == "real"
     assert document["accounts"] == [{"name": a.name, "id": a.id} for a in ACCOUNTS]
     cells = {(row["step"], row["account"]): row for row in document["steps"]}
-    assert set(cells) == {
-        (s, a.name)
-        for s in (
-            "amis",
-            "docker_images",
-            "lambdas",
-            "keypairs",
-            "backends",
-            "vpn",
-            "passwords",
-            "route53",
-            "certs",
-            "kms_admin",
-            "terragrunt",
-        )
-        for a in ACCOUNTS
-    }
+    assert set(cells) == {(step, a.name) for step in checklist.STEP_IDS for a in ACCOUNTS}
     done = cells[("backends", "dev")]
     assert done["status"] == "done" and done["facts"] == {"bucket": "acme-dev-tf-state"}
     assert done["updated"].endswith("+00:00")
