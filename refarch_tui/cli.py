@@ -180,7 +180,8 @@ def sandbox_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(sandbox.stop_sandbox(), file=out)
         return 0
     try:
-        workspace, state = sandbox.open_sandbox(reset=args.reset)
+        # the app starts (or reuses) the emulator itself once the home screen is drawn
+        workspace, state = sandbox.open_sandbox(reset=args.reset, start_emulator=False)
     except StateError as exc:
         print(f"refarch-tui: {exc}", file=err)
         return 1

@@ -110,10 +110,11 @@ def _reset(directory: Path) -> None:
         ) from None
 
 
-def open_sandbox(*, reset: bool = False) -> tuple[Workspace, WorkspaceState]:
+def open_sandbox(*, reset: bool = False, start_emulator: bool = True) -> tuple[Workspace, WorkspaceState]:
     """The sandbox workspace, created from the bundled sample on first use; its emulator is started
     (or reused) in the background but NOT waited for: call `emulator.wait_ready(workspace.directory)`
-    in a worker before the first AWS call. `reset=True` throws the old sandbox away first."""
+    in a worker before the first AWS call. `reset=True` throws the old sandbox away first.
+    `start_emulator=False` leaves starting it to the caller (the TUI does it after its first paint)."""
     directory = workspace_dir()
     if reset:
         _reset(directory)
@@ -157,6 +158,9 @@ def open_sandbox(*, reset: bool = False) -> tuple[Workspace, WorkspaceState]:
             outcome="done",
             detail=f"live={state.live_dir} accounts={','.join(a.name for a in state.accounts)}",
         )
+    remember_last(directory)
+    if not start_emulator:
+        return workspace, state
     previous = emulator.read_record(directory)
     try:
         info = emulator.ensure_running(directory)
@@ -168,7 +172,6 @@ def open_sandbox(*, reset: bool = False) -> tuple[Workspace, WorkspaceState]:
         outcome="reused" if reused else "started",
         detail=f"pid={info.pid} endpoint={info.endpoint} log={info.log_path}",
     )
-    remember_last(directory)
     return workspace, state
 
 

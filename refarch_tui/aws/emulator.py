@@ -358,6 +358,11 @@ def _wait_gone(pid: int, timeout: float) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
+    # an exiting process stops looking like the emulator (empty cmdline) before it becomes a zombie;
+    # when it is our own child, collect it so its PID is really gone when stop() returns
+    if pid in _CHILDREN:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            _CHILDREN.pop(pid).wait(timeout=max(0.1, deadline - time.monotonic()))
     return True
 
 
