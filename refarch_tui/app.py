@@ -125,9 +125,30 @@ class RefarchApp(App[None]):
         self.push_screen(HomeScreen(self.state, identities=self.identities, blocked=self.blocked))
         if self.start == "apply":
             self.call_after_refresh(self.action_show_apply)
+        self.call_after_refresh(self._look_for_an_unfinished_run)
         if self.sandbox:
             # after the first paint: the emulator may still be importing moto and seeding
             self.call_after_refresh(self._watch_emulator)
+
+    def _look_for_an_unfinished_run(self) -> None:
+        self.run_worker(self._check_last_run, thread=True, group="last-run", exclusive=True)
+
+    def _check_last_run(self) -> None:
+        """After a crash or kill -9 mid-run: say what did not finish, and where to rerun it."""
+        from refarch_tui.run import store
+
+        assert self.workspace is not None
+        record = store.load_run(self.workspace.runs_dir)
+        if record is None or record.complete:
+            return
+        left = record.not_succeeded()
+        count = sum(len(paths) for paths in left.values())
+        message = (
+            f"The last run ({record.run_id}) did not finish: the app stopped while it ran. "
+            f"{count} unit(s) in {', '.join(left) or 'no account'} did not succeed. "
+            "Press a to see each unit's outcome and rerun what did not succeed."
+        )
+        self.call_from_thread(self.notify, message, title="Unfinished run", severity="warning", timeout=20)
 
     def _watch_emulator(self) -> None:
         self.run_worker(self._wait_for_emulator, thread=True, group="emulator", exclusive=True)
