@@ -14,7 +14,6 @@ $(BIN)/python:
 
 # Non-editable on purpose: what runs is what `pip install .` ships, assets included.
 install: $(BIN)/python
-	$(BIN)/python -m pip install -q --force-reinstall --no-deps . 2>/dev/null || true
 	$(BIN)/python -m pip install -q .
 
 sandbox: install
@@ -25,7 +24,6 @@ system-deps:
 
 test: system-deps $(BIN)/python
 	$(BIN)/python -m pip install -q ".[test]"
-	$(BIN)/python -m pip install -q --force-reinstall --no-deps .
 	$(MAKE) lint typecheck pytest
 
 lint:
