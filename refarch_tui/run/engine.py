@@ -130,6 +130,7 @@ class AccountSession:
         self.parser = OutputParser(str(working_dir), account.name)
         self.seen: set[str] = set()
         self._progress: dict[str, tuple[UnitRun, str]] = {}  # unit path -> (unit, latest progress line)
+        self._progress_flushed = 0.0
         self.failures = 0
         self.lines = 0
         self._simulated = run.simulated
@@ -203,8 +204,17 @@ class AccountSession:
             unit.version += 1
         self._flush_progress()
 
-    def _flush_progress(self) -> None:
-        """One resource-progress event per unit per block of output, not one per line."""
+    def _flush_progress(self, *, force: bool = False) -> None:
+        """Resource-progress events: at most one per unit per PROGRESS_EVENT_INTERVAL, not one per line.
+
+        Nothing reads status from these (views read the units themselves), so coalescing them only
+        spares every subscriber tens of thousands of calls during a flood of output."""
+        if not self._progress:
+            return
+        now = time.monotonic()
+        if not force and now - self._progress_flushed < PROGRESS_EVENT_INTERVAL:
+            return
+        self._progress_flushed = now
         if self._progress:
             for unit, detail in self._progress.values():
                 self.run._emit(
@@ -262,6 +272,7 @@ class AccountSession:
             handle.flush()
 
     def close(self) -> None:
+        self._flush_progress(force=True)
         self.account.lines += self.lines
         with contextlib.suppress(OSError):
             self._raw.close()
@@ -269,6 +280,9 @@ class AccountSession:
             with contextlib.suppress(OSError):
                 handle.close()
         self._files.clear()
+
+
+PROGRESS_EVENT_INTERVAL = 0.1  # seconds between resource-progress events of one session
 
 
 def _open_append(path: Path) -> IO[str]:
