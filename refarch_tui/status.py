@@ -19,7 +19,8 @@ def status_document(workspace: Workspace, state: WorkspaceState) -> dict[str, An
                     "step": step.id,
                     "account": account,
                     "status": record.status.value,
-                    "updated": record.updated,
+                    # a cell never touched has been in its state since the workspace was created
+                    "updated": record.updated or state.created,
                     "facts": record.facts,
                 }
             )

@@ -48,6 +48,7 @@ def test_status_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert done["status"] == "done" and done["facts"] == {"bucket": "acme-dev-tf-state"}
     assert done["updated"].endswith("+00:00")
     assert cells[("kms_admin", "dev")]["status"] == "n/a"
+    assert cells[("kms_admin", "dev")]["updated"] == state.created
     assert cells[("kms_admin", "security")]["status"] == "pending"
     assert password not in out
     for path in workspace.directory.iterdir():
