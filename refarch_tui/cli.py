@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     group = sandbox.add_mutually_exclusive_group()
     group.add_argument("--stop", action="store_true", help="stop the sandbox's AWS emulator")
     group.add_argument("--reset", action="store_true", help="throw the sandbox away and start over")
+    sandbox.add_argument(
+        "--confirm",
+        metavar="NAME",
+        help="with --reset and no terminal to type into: the typed confirmation (the word `sandbox`)",
+    )
 
     init = sub.add_parser(
         "init", parents=[common], help="create a workspace for an infrastructure-live directory"
@@ -179,6 +184,8 @@ def sandbox_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.stop:
         print(sandbox.stop_sandbox(), file=out)
         return 0
+    if args.reset and not _confirm_reset(sandbox.workspace_dir(), args.confirm, out, err):
+        return 1
     try:
         # the app starts (or reuses) the emulator itself once the home screen is drawn
         workspace, state = sandbox.open_sandbox(reset=args.reset, start_emulator=False)
@@ -186,6 +193,24 @@ def sandbox_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"refarch-tui: {exc}", file=err)
         return 1
     return run_app(workspace, state, None, err)
+
+
+def _confirm_reset(directory: Path, confirmation: str | None, out: TextIO, err: TextIO) -> bool:
+    """Deleting the sandbox's progress needs the word `sandbox` typed (or given with --confirm)."""
+    print(
+        f"--reset deletes {directory}: the sandbox workspace with its progress, journal, run logs and its "
+        "copy of the sample repo, and stops its AWS emulator. Nothing outside that folder is touched.",
+        file=out,
+    )
+    if confirmation is None:
+        if not sys.stdin.isatty():
+            print("refarch-tui: not reset: pass --confirm sandbox to confirm without a terminal.", file=err)
+            return False
+        confirmation = input("Type `sandbox` to confirm: ").strip()
+    if confirmation != "sandbox":
+        print("refarch-tui: not reset: the confirmation did not match `sandbox`.", file=err)
+        return False
+    return True
 
 
 def init_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
