@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,16 @@ def controller_for(workspace: Workspace, state: WorkspaceState, options: dict[st
     return RunController(workspace, state, executor_factory=factory, run_options={"backoff_base": 0})
 
 
+async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Let the screen's periodic refresh catch up (it ticks every 0.3 s; a loaded machine is slower)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):  # e.g. a lane being rebuilt between two ticks
+            if condition():
+                return
+        await pilot.pause(0.05)
+
+
 def cell(app: App[None], account: str, key: str, column: str) -> str:
     table = app.screen.query_one(f"#lane-{account}", DataTable)
     return str(table.get_cell(key, column))
@@ -72,7 +84,7 @@ async def test_preflight_start_live_view_filter_and_leaving(
         await pilot.press("s")
         summary = await controller.wait()
         assert summary is not None and summary["accounts"]["dev"]["status"] == "succeeded"
-        await pilot.pause(0.4)
+        await until(pilot, lambda: "succeeded" in cell(app, "dev", VPC, "status"))
         assert list(controller.current.accounts) == ["security", "shared-services", "dev"]  # type: ignore[union-attr]
         assert "succeeded" in cell(app, "dev", VPC, "status")
         assert "×4" in cell(app, "dev", VPC, "unit")  # 3 attempts inside terragrunt + the runner's rerun
@@ -87,7 +99,7 @@ async def test_preflight_start_live_view_filter_and_leaving(
         assert any("Apply complete!" in line for line in screen.query_one("#apply-unit-log", Log).lines)
         # filter failed: nothing failed, so no unit rows are left
         await pilot.press("f")
-        await pilot.pause(0.4)
+        await until(pilot, lambda: screen.query_one("#lane-dev", DataTable).row_count == 0)
         assert screen.query_one("#lane-dev", DataTable).row_count == 0
 
         # a run survives its screen: start a slower one, leave, and it still finishes
@@ -108,7 +120,9 @@ async def test_preflight_start_live_view_filter_and_leaving(
         assert summary["accounts"]["stage"]["status"] == "succeeded"
         app.push_screen(ApplyScreen(controller, sandbox=True))
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.4)
+        await until(
+            pilot, lambda: "succeeded" in cell(app, "stage", "stage/us-east-1/services/app", "status")
+        )
         assert "succeeded" in cell(app, "stage", "stage/us-east-1/services/app", "status")
 
 
@@ -125,7 +139,7 @@ async def test_after_a_crash_the_last_run_is_shown_and_rerun_offered(
     app = ApplyTestApp(controller)
     async with app.run_test(size=(180, 50)) as pilot:
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.4)
+        await until(pilot, lambda: "failed" in cell(app, "dev", VPC, "status"))
         screen = app.screen
         assert "failed" in cell(app, "dev", VPC, "status")
         assert "skipped" in cell(app, "dev", "dev/us-east-1/services/app", "status")
