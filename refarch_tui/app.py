@@ -154,9 +154,16 @@ class RefarchApp(App[None]):
         self.run_worker(self._wait_for_emulator, thread=True, group="emulator", exclusive=True)
 
     def _wait_for_emulator(self) -> None:
+        from refarch_tui import sandbox
         from refarch_tui.aws import emulator
 
         assert self.workspace is not None
+        if (
+            not sandbox.is_sandbox_workspace(self.workspace.directory)
+            and emulator.status(self.workspace.directory) is None
+        ):
+            # a sandbox-mode copy elsewhere (tests, the README screenshot): never leave an emulator behind it
+            return
         try:
             info = emulator.ensure_running(self.workspace.directory)
             info = emulator.wait_ready(self.workspace.directory)

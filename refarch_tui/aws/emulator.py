@@ -592,8 +592,11 @@ def serve(port: int, state_file: Path, *, await_record: bool = False) -> int:
     if not stop_event.is_set():
         _write_record(state_file, info)
         print("seeded and ready", flush=True)
+    workspace = state_file.parent
     while not stop_event.wait(1.0):
-        pass
+        if not workspace.is_dir():  # its workspace was deleted: nobody can reach or stop this emulator
+            print(f"stopping: the workspace {workspace} is gone", flush=True)
+            break
     print("stopping", flush=True)
     server.shutdown()
     thread.join(timeout=5.0)
