@@ -182,40 +182,21 @@ class RefarchApp(App[None]):
     def aws_access(self) -> AwsAccess:
         """The workspace's AWS sessions (one per account), built on first use."""
         if self._access is None:
-            from refarch_tui.aws.access import AwsAccess
-            from refarch_tui.aws.keys import AccessKeys
+            from refarch_tui.aws.access import for_workspace
             from screens.authenticate import mfa_prompt_for
 
-            assert self.state is not None
-            if self.sandbox:
-                from refarch_tui.aws import emulator
-
-                assert self.workspace is not None
-                info = emulator.wait_ready(self.workspace.directory)
-                self._access = AwsAccess(
-                    self.state,
-                    workspace=self.workspace,
-                    endpoint_url=info.endpoint,
-                    sandbox_keys=AccessKeys(info.access_key_id, info.secret_access_key),
-                    mfa_prompt=mfa_prompt_for(self),
-                )
-            else:
-                self._access = AwsAccess(
-                    self.state, workspace=self.workspace, mfa_prompt=mfa_prompt_for(self)
-                )
+            assert self.workspace is not None and self.state is not None
+            self._access = for_workspace(self.workspace, self.state, mfa_prompt=mfa_prompt_for(self))
         return self._access
 
     def _check_identities_if_configured(self) -> None:
         """Resume: a workspace that already chose how to authenticate re-checks every account (thread)."""
         assert self.state is not None
-        from refarch_tui.aws.auth import SETTINGS_KEY, AuthConfig
+        from refarch_tui.aws.auth import SETTINGS_KEY
         from refarch_tui.aws.errors import AwsAccessError
 
-        if SETTINGS_KEY not in self.state.settings:
-            if not self.sandbox:
-                return
-            # the sandbox's default, as the Authenticate screen offers it: security keys + a role per account
-            self.state.settings[SETTINGS_KEY] = AuthConfig(assume_roles=True).to_settings()
+        if SETTINGS_KEY not in self.state.settings and not self.sandbox:
+            return  # the sandbox gets its default choice from for_workspace
 
         try:
             results = self.aws_access().check_all()

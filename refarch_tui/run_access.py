@@ -35,30 +35,20 @@ def account_environments(
 
     Blocked or unreachable accounts are reported here; the runner then fails only those accounts, because
     `environment_for` refuses an account whose identity is not confirmed."""
-    from refarch_tui.aws.access import AwsAccess
-    from refarch_tui.aws.auth import SETTINGS_KEY, AuthConfig
+    from refarch_tui.aws.access import for_workspace
+    from refarch_tui.aws.auth import SETTINGS_KEY
 
-    endpoint: str | None = None
-    sandbox_keys = None
     if state.mode is Mode.SANDBOX:
         from refarch_tui.aws import emulator
-        from refarch_tui.aws.keys import AccessKeys
 
         emulator.ensure_running(workspace.directory)
-        info = emulator.wait_ready(workspace.directory)
-        endpoint = info.endpoint
-        sandbox_keys = AccessKeys(info.access_key_id, info.secret_access_key)
-        if SETTINGS_KEY not in state.settings:
-            state.settings[SETTINGS_KEY] = AuthConfig(assume_roles=True).to_settings()
     elif SETTINGS_KEY not in state.settings:
         raise AwsAccessError(
             ErrorKind.NOT_CONFIGURED,
             "AWS access is not set up for this workspace: open `refarch-tui`, press i, choose how to "
             "authenticate, then run again. Nothing was run.",
         )
-    access = AwsAccess(state, workspace=workspace, endpoint_url=endpoint, mfa_prompt=_line_mfa_prompt)
-    if sandbox_keys is not None:
-        access.sandbox_keys = sandbox_keys
+    access = for_workspace(workspace, state, mfa_prompt=_line_mfa_prompt)
     selected = set(accounts or state.account_names)
     for name, result in access.check_all().items():
         if name in selected:

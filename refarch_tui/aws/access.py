@@ -700,3 +700,22 @@ def _no_credentials() -> Exception:
     from botocore.exceptions import NoCredentialsError
 
     return NoCredentialsError()
+
+
+def for_workspace(
+    workspace: Workspace, state: WorkspaceState, *, mfa_prompt: mfa.MfaPrompt | None = None
+) -> AwsAccess:
+    """The AwsAccess of a workspace; in the sandbox, pointed at its emulator (which must be started)."""
+    if state.mode is not Mode.SANDBOX:
+        return AwsAccess(state, workspace=workspace, mfa_prompt=mfa_prompt)
+    from refarch_tui.aws import emulator
+
+    info = emulator.wait_ready(workspace.directory)
+    AuthConfig.use_sandbox_default(state.settings)
+    return AwsAccess(
+        state,
+        workspace=workspace,
+        endpoint_url=info.endpoint,
+        sandbox_keys=AccessKeys(info.access_key_id, info.secret_access_key),
+        mfa_prompt=mfa_prompt,
+    )

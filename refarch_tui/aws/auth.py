@@ -93,6 +93,12 @@ class AuthConfig:
                     "this workspace. Fix the role ARN so it names the same account.",
                 )
 
+    @classmethod
+    def use_sandbox_default(cls, settings: dict[str, Any]) -> None:
+        """A sandbox that has not chosen yet gets the default the Authenticate screen offers there:
+        the security account's keys plus a role in each account."""
+        settings.setdefault(SETTINGS_KEY, cls(assume_roles=True).to_settings())
+
     def to_settings(self) -> dict[str, Any]:
         return {
             "method": self.method.value,

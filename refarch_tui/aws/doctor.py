@@ -18,10 +18,9 @@ def aws_report(access: AwsAccess | None, *, org_check: bool = True) -> dict[str,
         return {"configured": False, "message": "No workspace open: nothing to check."}
     if SETTINGS_KEY not in access.state.settings and not access.sandbox:
         return {"configured": False, "message": "AWS access not set up yet: open the Authenticate screen."}
+    if access.sandbox:
+        AuthConfig.use_sandbox_default(access.state.settings)
     config = AuthConfig.from_settings(access.state.settings.get(SETTINGS_KEY))
-    if SETTINGS_KEY not in access.state.settings:
-        config.assume_roles = True  # the sandbox's default, as the Authenticate screen offers it
-        access.state.settings[SETTINGS_KEY] = config.to_settings()
     prompt = access.mfa_prompt
     access.set_mfa_prompt(None)
     try:
