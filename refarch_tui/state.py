@@ -21,13 +21,29 @@ from refarch_tui import checklist, secrets
 from refarch_tui.atomic import atomic_write_text
 from refarch_tui.paths import last_workspace_file
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_FILE = "state.json"
 JOURNAL_FILE = "journal.jsonl"
 LOCK_FILE = "state.lock"
 
+
+def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 carried the run settings as magic keys inside `facts`; version 2 has fields for them."""
+    for by_account in (document.get("steps") or {}).values():
+        if not isinstance(by_account, dict):
+            continue
+        for record in by_account.values():
+            if not isinstance(record, dict) or not isinstance(record.get("facts"), dict):
+                continue
+            facts = record["facts"]
+            for key in ("run_env", "secret_env", "imports", "followups"):
+                if key in facts:
+                    record[key] = facts.pop(key)
+    return document
+
+
 # version n -> function turning a version-n document into version n+1
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def now_iso() -> str:
@@ -90,6 +106,11 @@ class StepRecord:
     facts: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+    # what the apply needs from this step (see refarch_tui.steps.contract.StepResult)
+    run_env: dict[str, str] = field(default_factory=dict)  # variable -> plain value
+    secret_env: dict[str, str] = field(default_factory=dict)  # variable -> keyring entry name, never a value
+    imports: list[dict[str, str]] = field(default_factory=list)  # [{unit, address, id}]
+    followups: list[dict[str, str]] = field(default_factory=list)  # [{message, command, after}]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +119,10 @@ class StepRecord:
             "facts": self.facts,
             "evidence": self.evidence,
             "message": self.message,
+            "run_env": self.run_env,
+            "secret_env": self.secret_env,
+            "imports": self.imports,
+            "followups": self.followups,
         }
 
     @classmethod
@@ -108,6 +133,10 @@ class StepRecord:
             facts=dict(data.get("facts") or {}),
             evidence=dict(data.get("evidence") or {}),
             message=str(data.get("message") or ""),
+            run_env={str(k): str(v) for k, v in (data.get("run_env") or {}).items()},
+            secret_env={str(k): str(v) for k, v in (data.get("secret_env") or {}).items()},
+            imports=[{str(k): str(v) for k, v in item.items()} for item in data.get("imports") or []],
+            followups=[{str(k): str(v) for k, v in item.items()} for item in data.get("followups") or []],
         )
 
 
@@ -380,8 +409,15 @@ class Workspace:
         facts: dict[str, Any] | None = None,
         evidence: dict[str, Any] | None = None,
         message: str = "",
+        run_env: dict[str, str] | None = None,
+        secret_env: dict[str, str] | None = None,
+        imports: list[dict[str, str]] | None = None,
+        followups: list[dict[str, str]] | None = None,
     ) -> StepRecord:
-        """Record a step outcome in state and journal, then save."""
+        """Record a step outcome in state and journal, then save.
+
+        Facts and evidence merge with the previous record; the run settings (run_env, secret_env, imports,
+        followups) are replaced when given and kept otherwise."""
         previous = state.record(step_id, account)
         record = StepRecord(
             status=status,
@@ -389,6 +425,10 @@ class Workspace:
             facts={**previous.facts, **(facts or {})},
             evidence={**previous.evidence, **(evidence or {})},
             message=message,
+            run_env=previous.run_env if run_env is None else dict(run_env),
+            secret_env=previous.secret_env if secret_env is None else dict(secret_env),
+            imports=previous.imports if imports is None else list(imports),
+            followups=previous.followups if followups is None else list(followups),
         )
         state.set_record(step_id, account, record)
         self.save(state)

@@ -138,3 +138,33 @@ def test_second_instance_in_another_process_is_refused(tmp_path: Path) -> None:
         result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
         assert result.returncode == 3, result.stderr
         assert int(result.stdout) == os.getpid()
+
+
+def test_schema_1_run_settings_move_from_facts_into_fields(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    document = new_state().to_json() | {"schema_version": 1}
+    document["steps"] = {
+        "passwords": {
+            "dev": {
+                "status": "done",
+                "facts": {
+                    "secret_env": {"TF_VAR_master_password": "passwords/dev"},
+                    "run_env": {"TF_VAR_x": "1"},
+                    "kept": "yes",
+                },
+            }
+        },
+        "route53": {
+            "dev": {"status": "done", "facts": {"imports": [{"unit": "u", "address": "a", "id": "Z"}]}}
+        },
+    }
+    ws.directory.mkdir(parents=True)
+    ws.state_path.write_text(json.dumps(document))
+    state = ws.load()
+    passwords = state.record("passwords", "dev")
+    assert passwords.secret_env == {"TF_VAR_master_password": "passwords/dev"}
+    assert passwords.run_env == {"TF_VAR_x": "1"}
+    assert passwords.facts == {"kept": "yes"}
+    assert state.record("route53", "dev").imports == [{"unit": "u", "address": "a", "id": "Z"}]
+    ws.save(state)
+    assert json.loads(ws.state_path.read_text())["schema_version"] == SCHEMA_VERSION == 2

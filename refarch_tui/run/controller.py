@@ -92,13 +92,16 @@ def live_root(workspace: Workspace, state: WorkspaceState) -> Path:
 
 
 def imports_from_state(state: WorkspaceState) -> dict[str, list[ImportSpec]]:
-    """Queued imports recorded by the Route 53 step: facts["imports"] = [{unit, address, id}, ...]."""
+    """Queued imports recorded by done steps (Route 53, certificates): record.imports."""
     result: dict[str, list[ImportSpec]] = {}
     for account in state.account_names:
-        record = state.record("route53", account) if state.applies("route53", account) else None
-        if record is None or record.status is not Status.DONE:
-            continue
-        for entry in record.facts.get("imports") or []:
+        entries = [
+            entry
+            for step_id, by_account in state.steps.items()
+            if (record := by_account.get(account)) is not None and record.status is Status.DONE
+            for entry in record.imports
+        ]
+        for entry in entries:
             if isinstance(entry, dict) and {"unit", "address", "id"} <= set(entry):
                 result.setdefault(account, []).append(
                     ImportSpec(

@@ -1,8 +1,8 @@
 """The environment of each account's terragrunt process: only what that account needs, secrets via env only.
 
-Conventions for facts recorded by earlier steps (any step record of the account, in state):
-- `facts["run_env"]`    {"TF_VAR_lambda_zip_path": "/abs/path.zip", ...}  plain values;
-- `facts["secret_env"]` {"TF_VAR_master_password": "<keyring entry name>", ...}  names only, values
+What earlier steps recorded for the account (fields of its step records, in state):
+- `run_env`    {"TF_VAR_lambda_zip_path": "/abs/path.zip", ...}  plain values;
+- `secret_env` {"TF_VAR_master_password": "<keyring entry name>", ...}  names only, values
   are read from the OS keyring just before the process starts and go into its environment, nowhere else.
 """
 
@@ -42,12 +42,8 @@ def plan_from_state(state: WorkspaceState, account: str, *, region: str | None =
         record = by_account.get(account)
         if record is None:
             continue
-        run_env = record.facts.get("run_env")
-        if isinstance(run_env, dict):
-            facts.update({str(k): str(v) for k, v in run_env.items()})
-        secret_env = record.facts.get("secret_env")
-        if isinstance(secret_env, dict):
-            secret_names.update({str(k): str(v) for k, v in secret_env.items()})
+        facts.update(record.run_env)
+        secret_names.update(record.secret_env)
     chosen = region or (state.regions[0] if state.regions else "us-east-1")
     return AccountEnvPlan(account=account, region=chosen, facts=facts, secret_names=secret_names)
 

@@ -49,7 +49,7 @@ def test_secrets_never_reach_state_journal_logs_runs_or_reports(tmp_path: Path) 
             "passwords",
             "dev",
             Status.DONE,
-            facts={"secret_env": {"TF_VAR_master_password": "passwords/dev/mysql-master"}},
+            secret_env={"TF_VAR_master_password": "passwords/dev/mysql-master"},
         )
 
         # the apply, in line mode, with a terragrunt that prints the password it was given

@@ -344,9 +344,7 @@ async def test_queued_route53_import_runs_before_the_account(
         "route53",
         "dev",
         Status.DONE,
-        facts={
-            "imports": [{"unit": f"dev/{VPC}", "address": "aws_route53_zone.primary_domain", "id": "Z1AB"}]
-        },
+        imports=[{"unit": f"dev/{VPC}", "address": "aws_route53_zone.primary_domain", "id": "Z1AB"}],
     )
     run = make_run(workspace, state, accounts=["dev"])
     await run.execute()

@@ -1,0 +1,58 @@
+"""Fixtures for step tests: a sandbox-mode workspace over a copy of the sample live repo, AWS access pointed
+at the per-test moto endpoint with every account's identity confirmed, and a `make_ctx(account)` factory."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from refarch_tui.aws.access import AwsAccess
+from refarch_tui.aws.auth import AuthConfig, AuthMethod
+from refarch_tui.state import Account, Mode, Workspace, WorkspaceState
+from refarch_tui.steps import services
+from refarch_tui.steps.contract import StepContext
+from tests.aws.conftest import ACCOUNTS
+
+REPO = Path(__file__).resolve().parents[2]
+
+MakeCtx = Callable[..., StepContext]
+
+
+@pytest.fixture
+def step_workspace(tmp_path: Path) -> tuple[Workspace, WorkspaceState]:
+    workspace = Workspace(tmp_path / "workspace")
+    workspace.directory.mkdir(parents=True)
+    live = workspace.directory / "live"
+    shutil.copytree(REPO / "assets" / "sample-live", live)
+    shutil.copytree(REPO / "assets" / "sample-modules", workspace.directory / "modules")
+    state = WorkspaceState(
+        live_dir=str(live),
+        mode=Mode.SANDBOX,
+        accounts=[Account(name, account_id) for name, account_id in ACCOUNTS.items()],
+        regions=["us-east-1", "us-west-2"],
+    )
+    workspace.save(state)
+    return workspace, state
+
+
+@pytest.fixture
+def step_access(moto: str, step_workspace: tuple[Workspace, WorkspaceState]) -> AwsAccess:
+    workspace, state = step_workspace
+    access = AwsAccess(state, workspace=workspace, endpoint_url=moto)
+    access.configure(AuthConfig(method=AuthMethod.KEYS, assume_roles=True))
+    results = access.check_all()
+    assert all(result.ok for result in results.values()), results
+    return access
+
+
+@pytest.fixture
+def make_ctx(step_workspace: tuple[Workspace, WorkspaceState], step_access: AwsAccess) -> MakeCtx:
+    workspace, state = step_workspace
+
+    def make(account: str, **kwargs: object) -> StepContext:
+        return services.context_for(workspace, state, step_access, account, **kwargs)  # type: ignore[arg-type]
+
+    return make

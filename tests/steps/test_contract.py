@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from refarch_tui import checklist
+from refarch_tui.steps import registry
+from refarch_tui.steps.contract import AnswerSpec, StepError, resolve_answers
+from tests.steps.conftest import MakeCtx
+
+
+def test_every_checklist_step_is_registered_or_listed_as_not_built() -> None:
+    for step in checklist.STEPS:
+        if step.id == registry.RUNNER_STEP:
+            continue
+        assert (step.id in registry.MODULES) != (step.id in registry.NOT_BUILT), step.id
+    for step_id in registry.MODULES:
+        module = registry.module(step_id)
+        assert module.STEP_ID == step_id
+        for name in ("plan", "execute", "verify"):
+            assert callable(getattr(module, name)), (step_id, name)
+
+
+def test_answers_take_defaults_parse_kinds_and_refuse_unknown_keys() -> None:
+    specs = (
+        AnswerSpec("name", "x", "a name"),
+        AnswerSpec("count", 2, "how many", kind="int"),
+        AnswerSpec("share", True, "share it", kind="bool"),
+    )
+    assert resolve_answers(specs, {}) == {"name": "x", "count": 2, "share": True}
+    assert resolve_answers(specs, {"count": "5", "share": "no"}) == {"name": "x", "count": 5, "share": False}
+    with pytest.raises(StepError, match="unknown answer colour"):
+        resolve_answers(specs, {"colour": "red"})
+    with pytest.raises(ValueError, match="whole number"):
+        resolve_answers(specs, {"count": "many"})
+
+
+def test_context_acts_in_its_own_account(make_ctx: MakeCtx) -> None:
+    ctx = make_ctx("dev")
+    identity = ctx.clients("sts").get_caller_identity()
+    assert identity["Account"] == ctx.account_id == "368294012756"
+    assert ctx.sandbox and ctx.modules_dir is not None and ctx.modules_dir.is_dir()
+    assert "dev" in ctx.tree.accounts
