@@ -15,7 +15,7 @@ def test_every_checklist_step_is_registered_or_listed_as_not_built() -> None:
         assert (step.id in registry.MODULES) != (step.id in registry.NOT_BUILT), step.id
     for step_id in registry.MODULES:
         module = registry.module(step_id)
-        assert module.STEP_ID == step_id
+        assert step_id == module.STEP_ID
         for name in ("plan", "execute", "verify"):
             assert callable(getattr(module, name)), (step_id, name)
 
