@@ -1,4 +1,4 @@
-"""Builds a `StepContext` from a workspace and its AWS access — the one factory the TUI and line mode share."""
+"""Builds a `StepContext` from a workspace and its AWS access: one factory for the TUI and line mode."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def live_root(workspace: Workspace, state: WorkspaceState) -> Path:
 
 
 def modules_dir(workspace: Workspace, state: WorkspaceState) -> Path | None:
-    """Where Packer templates and Lambda build scripts live: the workspace's setting, else the sandbox copy."""
+    """Where Packer templates and Lambda build scripts live: the workspace setting, else the sandbox copy."""
     configured = state.settings.get("modules_dir")
     if isinstance(configured, str) and configured:
         return Path(configured).expanduser()
