@@ -53,6 +53,7 @@ class RehearsalExecutor:
         inject_random: bool = True,
     ) -> None:
         """`inject` maps unit paths to an error kind above; otherwise a few units are picked at random."""
+        self.seed = seed
         self.rng = random.Random(seed)
         self.speed = speed
         self.inject: dict[str, str] = dict(inject or {})
@@ -60,6 +61,11 @@ class RehearsalExecutor:
         self._planned: set[str] = set()
         self._failures: dict[str, int] = {}
         self._cancelled = False
+
+    def _rng(self, key: str) -> random.Random:
+        """With a seed, one generator per account or unit: accounts run concurrently, and the order in
+        which their coroutines draw from a shared generator depends on thread timing (env preparation)."""
+        return self.rng if self.seed is None else random.Random(f"{self.seed}|{key}")
 
     def _plan(self, session: AccountSession) -> None:
         account = session.account.name
@@ -71,10 +77,11 @@ class RehearsalExecutor:
         units = sorted(session.account.units)
         if len(units) < 2:
             return
-        if self.rng.random() < 0.6:
-            self.inject.setdefault(self.rng.choice(units), TERRAGRUNT_RECOVERS)
-        if self.rng.random() < 0.45:
-            self.inject.setdefault(self.rng.choice(units), RUNNER_RECOVERS)
+        rng = self._rng(account)
+        if rng.random() < 0.6:
+            self.inject.setdefault(rng.choice(units), TERRAGRUNT_RECOVERS)
+        if rng.random() < 0.45:
+            self.inject.setdefault(rng.choice(units), RUNNER_RECOVERS)
 
     async def _pause(self, low: float, high: float) -> None:
         if self.speed <= 0:
@@ -94,11 +101,12 @@ class RehearsalExecutor:
     async def _unit(self, session: AccountSession, unit: UnitRun, failed: dict[str, str]) -> None:
         if self._cancelled:
             return
-        rng = self.rng
+        rng = self._rng(f"{unit.path}#{self._failures.get(unit.path, 0)}")
         kind = self.inject.get(unit.path)
         verb = session.run.config.command
+        shown = " ".join([verb, *session.run.config.tf_args])
         self._line(
-            session, "INFO", unit, f"SIMULATED `tofu {verb}` (rehearsal: nothing is deployed)", tf=False
+            session, "INFO", unit, f"SIMULATED `tofu {shown}` (rehearsal: nothing real is touched)", tf=False
         )
         attempts_to_fail = 0
         if kind == TERRAGRUNT_RECOVERS and not self._failures.get(unit.path):
@@ -127,8 +135,19 @@ class RehearsalExecutor:
         if self._cancelled:
             return
         resources = _resources(unit.path, rng)
+        destroying = verb == "destroy" or "-destroy" in session.run.config.tf_args
         self._line(session, "STDOUT", unit, "OpenTofu will perform the following actions:")
-        self._line(session, "STDOUT", unit, f"Plan: {len(resources)} to add, 0 to change, 0 to destroy.")
+        if destroying:
+            for resource in resources:
+                self._line(session, "STDOUT", unit, f"  # {resource} will be destroyed")
+        self._line(
+            session,
+            "STDOUT",
+            unit,
+            f"Plan: 0 to add, 0 to change, {len(resources)} to destroy."
+            if destroying
+            else f"Plan: {len(resources)} to add, 0 to change, 0 to destroy.",
+        )
         if verb == "plan":
             return
         action, done, past = (
