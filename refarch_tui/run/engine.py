@@ -902,7 +902,7 @@ class Run:
         )
         if not transient:
             return 0.0
-        return min(self.config.backoff_max, self.config.backoff_base * (2 ** (retries - 1)))
+        return min(self.config.backoff_max, self.config.backoff_base * (2.0 ** (retries - 1)))
 
     def _retry_set(self, account: AccountRun, targets: list[UnitRun]) -> tuple[list[UnitRun], bool]:
         retry: set[str] = set()
