@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -451,8 +450,15 @@ def _account_order_notes(state: WorkspaceState, account: str) -> list[str]:
     return []
 
 
-def kinds_present(plan: TeardownPlan) -> Mapping[str, int]:
-    counts: dict[str, int] = {}
-    for finding in plan.findings:
-        counts[finding.kind] = counts.get(finding.kind, 0) + 1
-    return counts
+def plan_lines(plan: TeardownPlan) -> list[str]:
+    """The plan as the operator reads it: findings first, then the waves, what stays, what is left behind."""
+    lines = [f"Findings ({len(plan.findings)}):"]
+    lines += [f"  [{f.kind}] {f.unit}: {f.message}" for f in plan.findings]
+    lines.append(f"Destroy order, dependents first: {len(plan.units)} unit(s) in {len(plan.waves)} wave(s)")
+    lines += [f"  wave {n}: {', '.join(wave)}" for n, wave in enumerate(plan.waves, start=1)]
+    lines.append(f"Not destroyed ({len(plan.excluded)}):")
+    lines += [f"  {item.unit} — {item.reason}" for item in plan.excluded]
+    lines.append(f"Left behind ({len(plan.left_behind)}):")
+    lines += [f"  {item.what} — {item.where}" for item in plan.left_behind]
+    lines += [f"note: {note}" for note in plan.notes]
+    return lines

@@ -31,6 +31,7 @@ from refarch_tui.run.teardown import (
     TeardownPlan,
     confirmation_matches,
     is_production,
+    plan_lines,
 )
 from refarch_tui.run.teardown_exec import ExecutorFactory, Teardown
 from refarch_tui.state import Workspace, WorkspaceState
@@ -110,22 +111,8 @@ def confirm_typed(account: str, *, given: str | None, prompter: Prompter, lines:
 
 
 def print_plan(plan: TeardownPlan, lines: Lines) -> None:
-    say = lines.say
-    say(f"Findings ({len(plan.findings)}):")
-    for finding in plan.findings:
-        say(f"  [{finding.kind}] {finding.unit}: {finding.message}")
-    count = len(plan.units)
-    say(f"Destroy order, dependents first: {count} unit(s) in {len(plan.waves)} wave(s)")
-    for index, wave in enumerate(plan.waves, start=1):
-        say(f"  wave {index}: {', '.join(wave)}")
-    say(f"Not destroyed ({len(plan.excluded)}):")
-    for item in plan.excluded:
-        say(f"  {item.unit} — {item.reason}")
-    say(f"Left behind ({len(plan.left_behind)}):")
-    for left in plan.left_behind:
-        say(f"  {left.what} — {left.where}")
-    for note in plan.notes:
-        say(f"note: {note}")
+    for line in plan_lines(plan):
+        lines.say(line)
 
 
 async def execute(run: Run, lines: Lines) -> None:

@@ -178,3 +178,10 @@ def write(teardown: Teardown, doc: dict[str, Any]) -> tuple[Path, Path]:
     atomic_write_text(json_path, secrets.redact(json.dumps(doc, indent=2) + "\n"), mode=0o600)
     atomic_write_text(md_path, secrets.redact(markdown(doc)), mode=0o600)
     return json_path, md_path
+
+
+def finish(teardown: Teardown, run: Run) -> tuple[dict[str, Any], Path]:
+    """After one of the teardown's runs: writes its report (rehearsal or destroy); returns it and the .md."""
+    phase = next((name for name, r in teardown.runs if r is run), "destroy")
+    doc = document(teardown, kind="rehearsal" if phase == "rehearsal" else "destroy", run=run)
+    return doc, write(teardown, doc)[1]
