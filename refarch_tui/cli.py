@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
     apply.add_argument("--report", type=Path, metavar="FILE", help="write the JSON run report here")
 
+    plain = sub.add_parser(
+        "plain", parents=[common], help="the checklist with plain prompts (SSH links, screen readers)"
+    )
+    plain.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+
     export = sub.add_parser(
         "export", parents=[common], help="a redacted transcript of the bootstrap (Markdown or JSON)"
     )
@@ -125,6 +130,16 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return apply_command(args, out, err)
     if command == "export":
         return export_command(args, out, err)
+    if command == "plain":
+        from refarch_tui import plain
+
+        return plain.main(
+            sandbox=args.sandbox,
+            workspace_arg=getattr(args, "workspace", None),
+            allow_plaintext_keyring=bool(args.allow_plaintext_keyring),
+            out=out,
+            err=err,
+        )
     if command == "screenshot":
         return screenshot_command(args.output, err)
     raise AssertionError(command)
