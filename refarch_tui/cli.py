@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
     apply.add_argument("--report", type=Path, metavar="FILE", help="write the JSON run report here")
 
+    export = sub.add_parser(
+        "export", parents=[common], help="a redacted transcript of the bootstrap (Markdown or JSON)"
+    )
+    export.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+    export.add_argument("--format", choices=("markdown", "json"), default="markdown", help="output format")
+    export.add_argument("--output", type=Path, metavar="FILE", help="write here instead of stdout")
+
     shot = sub.add_parser("screenshot", parents=[common], help=argparse.SUPPRESS)
     shot.add_argument("--output", type=Path, required=True)
     return parser
@@ -116,6 +123,8 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return graph_cli.main(args.live_dir, as_json=args.json, destroy=args.destroy, stdout=out, stderr=err)
     if command == "apply":
         return apply_command(args, out, err)
+    if command == "export":
+        return export_command(args, out, err)
     if command == "screenshot":
         return screenshot_command(args.output, err)
     raise AssertionError(command)
@@ -344,6 +353,37 @@ def apply_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     finally:
         workspace.release()
+
+
+def export_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Read-only: never takes the lock, never starts an emulator, never writes into the workspace."""
+    from refarch_tui import export, paths
+    from refarch_tui.workspaces import resolve
+
+    if args.sandbox:
+        workspace: Workspace | None = Workspace(paths.sandbox_workspace_dir())
+    else:
+        workspace = resolve(getattr(args, "workspace", None))
+    if workspace is None:
+        print("refarch-tui: no workspace yet: run `refarch-tui` or pass --sandbox", file=err)
+        return 2
+    state = _load(workspace, err)
+    if state is None:
+        return 2
+    allow_plaintext = bool(getattr(args, "allow_plaintext_keyring", False))
+    text = export.render(workspace, state, args.format, allow_plaintext=allow_plaintext)
+    if args.output is None:
+        out.write(text)
+        return 0
+    try:
+        from refarch_tui.atomic import atomic_write_text
+
+        atomic_write_text(args.output, text, mode=0o600)
+    except OSError as exc:
+        print(f"refarch-tui: cannot write {args.output}: {exc.strerror}; nothing was written.", file=err)
+        return 2
+    print(f"transcript written to {args.output.resolve()}", file=err)
+    return 0
 
 
 def screenshot_command(output: Path, err: TextIO) -> int:
