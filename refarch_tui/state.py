@@ -10,7 +10,8 @@ import contextlib
 import json
 import os
 import socket
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -226,6 +227,19 @@ def migrate(document: dict[str, Any], path: Path) -> dict[str, Any]:
     return document
 
 
+_SAVE_LOCKS: dict[Path, threading.RLock] = {}
+_SAVE_LOCKS_GUARD = threading.Lock()
+
+
+def _save_lock(directory: Path) -> threading.RLock:
+    """One lock per workspace directory, shared by every `Workspace` object of it in this process."""
+    with _SAVE_LOCKS_GUARD:
+        lock = _SAVE_LOCKS.get(directory)
+        if lock is None:
+            lock = _SAVE_LOCKS[directory] = threading.RLock()
+        return lock
+
+
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -244,6 +258,12 @@ class Workspace:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory).expanduser().resolve()
         self._locked = False
+
+    @property
+    def save_lock(self) -> threading.RLock:
+        """Serialises changes to the state: AWS access saves from worker threads, the engine from the event
+        loop, steps from their workers. Hold it around a change *and* its save (it is re-entrant)."""
+        return _save_lock(self.directory)
 
     @property
     def state_path(self) -> Path:
@@ -293,11 +313,12 @@ class Workspace:
             ) from None
 
     def save(self, state: WorkspaceState) -> None:
-        text = json.dumps(state.to_json(), indent=2, sort_keys=False) + "\n"
-        if secrets.contains_secret(text):
-            raise SecretInState("refusing to save workspace state: it would contain a secret value")
-        self._refuse_to_clobber_unreadable()
-        atomic_write_text(self.state_path, text, mode=0o600)
+        with self.save_lock:
+            text = json.dumps(state.to_json(), indent=2, sort_keys=False) + "\n"
+            if secrets.contains_secret(text):
+                raise SecretInState("refusing to save workspace state: it would contain a secret value")
+            self._refuse_to_clobber_unreadable()
+            atomic_write_text(self.state_path, text, mode=0o600)
 
     def _refuse_to_clobber_unreadable(self) -> None:
         if not self.state_path.exists():
@@ -318,8 +339,11 @@ class Workspace:
         account: str | None = None,
         step: str | None = None,
         detail: str = "",
+        fields: Mapping[str, Any] | None = None,
     ) -> None:
-        entry = {
+        """Append one entry. `fields` adds structured keys beside the standard ones (e.g. an edit's
+        `file`, `key`, `old`, `new`); they may not replace a standard key."""
+        entry: dict[str, Any] = {
             "time": now_iso(),
             "action": action,
             "account": account,
@@ -327,7 +351,12 @@ class Workspace:
             "outcome": outcome,
             "detail": detail,
         }
-        line = secrets.redact(json.dumps(entry, sort_keys=False)) + "\n"
+        if fields:
+            clash = sorted(set(fields) & set(entry))
+            if clash:
+                raise ValueError(f"journal fields may not replace {', '.join(clash)}")
+            entry.update(fields)
+        line = secrets.redact(json.dumps(entry, sort_keys=False, default=str)) + "\n"
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -413,25 +442,27 @@ class Workspace:
         secret_env: dict[str, str] | None = None,
         imports: list[dict[str, str]] | None = None,
         followups: list[dict[str, str]] | None = None,
+        merge: bool = True,
     ) -> StepRecord:
         """Record a step outcome in state and journal, then save.
 
-        Facts and evidence merge with the previous record; the run settings (run_env, secret_env, imports,
-        followups) are replaced when given and kept otherwise."""
-        previous = state.record(step_id, account)
-        record = StepRecord(
-            status=status,
-            updated=now_iso(),
-            facts={**previous.facts, **(facts or {})},
-            evidence={**previous.evidence, **(evidence or {})},
-            message=message,
-            run_env=previous.run_env if run_env is None else dict(run_env),
-            secret_env=previous.secret_env if secret_env is None else dict(secret_env),
-            imports=previous.imports if imports is None else list(imports),
-            followups=previous.followups if followups is None else list(followups),
-        )
-        state.set_record(step_id, account, record)
-        self.save(state)
+        Facts and evidence merge with the previous record (or replace it: `merge=False`); the run settings
+        (run_env, secret_env, imports, followups) are replaced when given and kept otherwise."""
+        with self.save_lock:
+            previous = state.record(step_id, account)
+            record = StepRecord(
+                status=status,
+                updated=now_iso(),
+                facts={**(previous.facts if merge else {}), **(facts or {})},
+                evidence={**(previous.evidence if merge else {}), **(evidence or {})},
+                message=message,
+                run_env=previous.run_env if run_env is None else dict(run_env),
+                secret_env=previous.secret_env if secret_env is None else dict(secret_env),
+                imports=previous.imports if imports is None else list(imports),
+                followups=previous.followups if followups is None else list(followups),
+            )
+            state.set_record(step_id, account, record)
+            self.save(state)
         self.journal(
             f"step.{status.value}", account=account, step=step_id, outcome=status.value, detail=message
         )
