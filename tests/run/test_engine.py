@@ -96,6 +96,29 @@ async def test_modules_not_found_reruns_with_source_update(
     assert "--source-update" in second["argv"] and second["env"]["TG_SOURCE_UPDATE"] == "true"
 
 
+@pytest.mark.parametrize(("fault", "waits"), [("modules-not-found", False), ("throttling", True)])
+async def test_only_transient_errors_wait_before_the_rerun(
+    tiny_live: Path,
+    make_workspace: MakeWs,
+    fake_tg: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+    waits: bool,
+) -> None:
+    monkeypatch.setenv("FAKE_TG_FAIL", f"dev/{VPC}:{fault}:1")
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["dev"], backoff_base=5.0)
+    pauses: list[float] = []
+
+    async def record_pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr(run, "_sleep", record_pause)
+    await run.execute()
+    assert run.succeeded(), statuses(run)
+    assert pauses == ([5.0] if waits else [0.0])
+
+
 async def test_v0_retry_uses_strict_include_dir(
     tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
