@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from refarch_tui.aws.auth import IdentityResult
     from refarch_tui.live.model import LiveTree
     from refarch_tui.run.controller import RunController
+    from refarch_tui.steps import resume
     from screens.authenticate import AuthenticateScreen
     from screens.welcome import NewWorkspace
 
@@ -129,6 +130,16 @@ class RefarchApp(App[None]):
         if self.sandbox:
             # after the first paint: the emulator may still be importing moto and seeding
             self.call_after_refresh(self._watch_emulator)
+        else:
+            self.call_after_refresh(self._resume_in_background)
+
+    def _resume_in_background(self) -> None:
+        self.run_worker(self._resume, thread=True, group="resume", exclusive=True, exit_on_error=False)
+
+    def _resume(self) -> None:
+        """Thread: identities again (when an auth method was chosen), then verify done steps."""
+        if self._check_identities_if_configured():
+            self._verify_done_cells()
 
     def _look_for_an_unfinished_run(self) -> None:
         self.run_worker(self._check_last_run, thread=True, group="last-run", exclusive=True)
@@ -175,7 +186,43 @@ class RefarchApp(App[None]):
             return
         self.emulator_endpoint = info.endpoint
         self.call_from_thread(self.notify, f"AWS emulator ready at {info.endpoint}", title="Sandbox")
-        self._check_identities_if_configured()
+        if self._check_identities_if_configured():
+            self._verify_done_cells()
+
+    def _verify_done_cells(self) -> None:
+        """Thread. Verified resume: each done cell's evidence is checked again; what no longer holds is saved
+        as stale with the reason, which the home screen shows."""
+        from refarch_tui.steps import resume, services
+
+        assert self.workspace is not None and self.state is not None
+        workspace, state = self.workspace, self.state
+        if not resume.cells_to_verify(state):
+            return
+        access = self.aws_access()
+        try:
+            checked = resume.verify_workspace(
+                workspace, state, lambda account: services.context_for(workspace, state, access, account)
+            )
+        except Exception as exc:  # never lose the app over a check; the log has the details
+            log.exception("verifying done steps failed")
+            self.call_from_thread(self.notify, f"Could not re-check done steps: {exc}", severity="warning")
+            return
+        self.call_from_thread(self._show_verified, checked)
+
+    def _show_verified(self, checked: list[resume.Checked]) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.refresh_cells()
+        stale = [entry for entry in checked if entry.status.value == "stale"]
+        if stale:
+            lines = [f"{entry.step} · {entry.account}: {entry.reason}" for entry in stale[:5]]
+            more = f"\n…and {len(stale) - 5} more" if len(stale) > 5 else ""
+            self.notify(
+                "\n".join(lines) + more + "\nRun those steps again to repair them.",
+                title=f"{len(stale)} done step(s) no longer hold",
+                severity="warning",
+                timeout=20,
+            )
 
     # -- AWS access ------------------------------------------------------------------------------------
 
@@ -189,21 +236,23 @@ class RefarchApp(App[None]):
             self._access = for_workspace(self.workspace, self.state, mfa_prompt=mfa_prompt_for(self))
         return self._access
 
-    def _check_identities_if_configured(self) -> None:
-        """Resume: a workspace that already chose how to authenticate re-checks every account (thread)."""
+    def _check_identities_if_configured(self) -> bool:
+        """Resume: a workspace that already chose how to authenticate re-checks every account (thread).
+        True when the identities were checked."""
         assert self.state is not None
         from refarch_tui.aws.auth import SETTINGS_KEY
         from refarch_tui.aws.errors import AwsAccessError
 
         if SETTINGS_KEY not in self.state.settings and not self.sandbox:
-            return  # the sandbox gets its default choice from for_workspace
+            return False  # the sandbox gets its default choice from for_workspace
 
         try:
             results = self.aws_access().check_all()
         except AwsAccessError as exc:
             self.call_from_thread(self.notify, str(exc), title="AWS identity", severity="warning")
-            return
+            return False
         self.call_from_thread(self.record_identities, results)
+        return True
 
     def record_identities(self, results: dict[str, IdentityResult]) -> None:
         self.identities.clear()
