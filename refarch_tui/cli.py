@@ -1,4 +1,5 @@
-"""Command line: `refarch-tui [sandbox|status|doctor|graph|apply] ...`; no subcommand opens the TUI."""
+"""Command line: `refarch-tui [sandbox|init|status|doctor|graph|apply|step|verify|export] ...`; no subcommand
+opens the TUI."""
 
 from __future__ import annotations
 
@@ -96,6 +97,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_teardown_parser(sub, common)
 
+    step = sub.add_parser(
+        "step",
+        parents=[common],
+        add_help=False,
+        help="run one checklist step in line mode (`step STEP --help` lists its answers)",
+    )
+    step.add_argument("step", nargs="?", metavar="STEP")
+    step.add_argument("-h", "--help", action="store_true", dest="step_help")
+    step.add_argument("--sandbox", action="store_true")
+    step.add_argument("--account", action="append", metavar="NAME")
+    step.add_argument("--set", action="append", metavar="KEY=VALUE", dest="sets")
+    step.add_argument("--answers", type=Path, metavar="FILE")
+    step.add_argument("--apply-edits", action="store_true")
+    step.add_argument("--json", action="store_true")
+
+    verify = sub.add_parser(
+        "verify", parents=[common], help="re-check what done steps recorded; mark what no longer holds stale"
+    )
+    verify.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+    verify.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+
+    plain = sub.add_parser(
+        "plain", parents=[common], help="the checklist with plain prompts (SSH links, screen readers)"
+    )
+    plain.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+
     export = sub.add_parser(
         "export", parents=[common], help="a redacted transcript of the bootstrap (Markdown or JSON)"
     )
@@ -148,6 +176,29 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return teardown_command(args, out, err)
     if command == "export":
         return export_command(args, out, err)
+    if command == "step":
+        return step_command(args, out, err)
+    if command == "verify":
+        from refarch_tui.steps import line_mode as steps_line_mode
+
+        return steps_line_mode.verify_main(
+            sandbox=args.sandbox,
+            workspace_arg=getattr(args, "workspace", None),
+            accounts=args.account,
+            as_json=args.json,
+            out=out,
+            err=err,
+        )
+    if command == "plain":
+        from refarch_tui import plain
+
+        return plain.main(
+            sandbox=args.sandbox,
+            workspace_arg=getattr(args, "workspace", None),
+            allow_plaintext_keyring=bool(args.allow_plaintext_keyring),
+            out=out,
+            err=err,
+        )
     if command == "screenshot":
         return screenshot_command(args.output, err)
     raise AssertionError(command)
@@ -554,6 +605,26 @@ def teardown_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 2
     finally:
         workspace.release()
+
+
+def step_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from refarch_tui.steps import line_mode as steps_line_mode
+
+    return steps_line_mode.step_main(
+        steps_line_mode.StepArgs(
+            step=args.step,
+            sandbox=args.sandbox,
+            workspace=getattr(args, "workspace", None),
+            accounts=args.account or [],
+            sets=args.sets or [],
+            answers_file=args.answers,
+            apply_edits=args.apply_edits,
+            json=args.json,
+            help=args.step_help,
+        ),
+        out,
+        err,
+    )
 
 
 def export_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from refarch_tui import checklist, secrets
+from refarch_tui import checklist, secrets, state_schema
 from refarch_tui.atomic import atomic_write_text
 from refarch_tui.paths import last_workspace_file
 
@@ -30,7 +30,10 @@ LOCK_FILE = "state.lock"
 
 def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
     """Version 1 carried the run settings as magic keys inside `facts`; version 2 has fields for them."""
-    for by_account in (document.get("steps") or {}).values():
+    steps = document.get("steps")
+    if not isinstance(steps, dict):
+        return document  # a wrong shape: the validation after the migrations explains it
+    for by_account in steps.values():
         if not isinstance(by_account, dict):
             continue
         for record in by_account.values():
@@ -171,6 +174,16 @@ class WorkspaceState:
             return StepRecord(status=Status.NOT_APPLICABLE)
         return self.steps.get(step_id, {}).get(account) or StepRecord()
 
+    def next_cell(self) -> tuple[str, str] | None:
+        """Where a half-finished setup resumes: the first cell, in checklist order and deployment order of
+        the accounts, that still needs work (pending, failed, stale, running); None when all is done."""
+        finished = (Status.DONE, Status.SKIPPED, Status.NOT_APPLICABLE)
+        for step in checklist.STEPS:
+            for account in self.account_names:
+                if self.record(step.id, account).status not in finished:
+                    return step.id, account
+        return None
+
     def set_record(self, step_id: str, account: str, record: StepRecord) -> None:
         checklist.step(step_id)
         if not self.applies(step_id, account):
@@ -213,7 +226,7 @@ class WorkspaceState:
 
 def migrate(document: dict[str, Any], path: Path) -> dict[str, Any]:
     version = document.get("schema_version")
-    if not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:  # True is an int to Python
         raise CorruptState(f"{path} has no valid schema_version; it was kept as it is.")
     if version > SCHEMA_VERSION:
         raise NewerSchema(
@@ -305,9 +318,18 @@ class Workspace:
                 "Start a new workspace, or repair the file by hand."
             ) from None
         document = migrate(document, self.state_path)
+        found = state_schema.problems(
+            document, statuses=[s.value for s in Status], modes=[m.value for m in Mode]
+        )
+        if found:
+            raise CorruptState(
+                f"{self.state_path} does not have the shape of a workspace state: "
+                f"{state_schema.summary(found)}. It was kept as it is: start a new workspace, or repair "
+                "the file by hand."
+            )
         try:
             return WorkspaceState.from_json(document)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CorruptState(
                 f"{self.state_path} is missing or has a bad field ({exc}); it was kept."
             ) from None
@@ -330,6 +352,10 @@ class Workspace:
         version = document.get("schema_version") if isinstance(document, dict) else None
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise NewerSchema(f"{self.state_path} has a newer schema ({version}); refusing to overwrite it.")
+        if not isinstance(document, dict) or state_schema.problems(
+            document, statuses=[s.value for s in Status], modes=[m.value for m in Mode]
+        ):
+            raise CorruptState(f"{self.state_path} has a wrong shape; refusing to overwrite it.")
 
     def journal(
         self,
