@@ -29,7 +29,7 @@ from refarch_tui.run.teardown import (
 from refarch_tui.run.teardown_exec import Teardown
 from refarch_tui.state import Account, Mode, Workspace, WorkspaceState
 from refarch_tui.tools.terragrunt import Command
-from tests.run.helpers import calls
+from tests.run.helpers import calls, use_fake_version
 
 MakeWs = Callable[..., tuple[Workspace, WorkspaceState]]
 IAM_X = "dev/_global/iam-cross-account"
@@ -319,7 +319,7 @@ def test_a_destroy_without_the_confirmation_runs_nothing(
 def test_the_rehearsal_plans_destroy_and_never_invokes_it(
     live_copy: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch, version: str
 ) -> None:
-    monkeypatch.setenv("FAKE_TG_VERSION", version)
+    use_fake_version(monkeypatch, version)
     workspace, state = make_workspace(live_copy)
     code, out, _err = teardown(workspace, state, "dev", "rehearse")
     assert code == 0, out
@@ -371,7 +371,7 @@ def test_destroy_runs_phase1_then_one_invocation_per_wave(
     tmp_path: Path,
     version: str,
 ) -> None:
-    monkeypatch.setenv("FAKE_TG_VERSION", version)
+    use_fake_version(monkeypatch, version)
     workspace, state = make_workspace(live_copy)
     plan = build_plan(live.scan(live_copy), state, "dev")
     report = tmp_path / "report.json"
