@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from refarch_tui.live.model import LiveTree
     from refarch_tui.run.controller import RunController
     from refarch_tui.steps import resume
+    from refarch_tui.steps.contract import StepContext
     from screens.authenticate import AuthenticateScreen
     from screens.welcome import NewWorkspace
 
@@ -323,13 +325,54 @@ class RefarchApp(App[None]):
                 severity="error",
             )
             return
+        from refarch_tui.steps import registry
+
         factory = STEP_SCREENS.get(step_id)
         if factory is not None:
             self.push_screen(factory(self, account))
+        elif registry.is_built(step_id):
+            self.push_screen(self._step_screen(step_id, account))
         else:
             from screens.placeholder import StepPlaceholderScreen
 
             self.push_screen(StepPlaceholderScreen(step_id, account, sandbox=self.sandbox))
+
+    def _step_screen(self, step_id: str, account: str) -> Screen[None]:
+        from screens.step import StepScreen
+
+        assert self.state is not None
+        return StepScreen(
+            step_id,
+            account,
+            make_context=self.step_context,
+            sandbox=self.sandbox,
+            account_id=self.state.account(account).id,
+            identity=self.identities.get(account, ""),
+            regions=list(self.state.regions),
+        )
+
+    def step_context(
+        self, account: str, *, progress: Callable[[str], None], cancel: threading.Event
+    ) -> StepContext:
+        """Thread: the context a step runs with (the account's identity is checked first when it was not yet);
+        StepRefused when the account cannot be used."""
+        from refarch_tui.aws.errors import AwsAccessError
+        from refarch_tui.steps import services
+        from refarch_tui.steps.contract import StepRefused
+
+        assert self.workspace is not None and self.state is not None
+        try:
+            access = self.aws_access()
+            if access.result(account).status.value == "unchecked":
+                result = access.check(account)
+                self.call_from_thread(self.record_identities, access.results())
+                if not result.ok:
+                    raise StepRefused(result.explanation)
+            return services.context_for(
+                self.workspace, self.state, access, account, progress=progress, cancel=cancel
+            )
+        except AwsAccessError as exc:
+            raise StepRefused(str(exc)) from None
 
     def action_show_graph(self) -> None:
         if self.state is None:
