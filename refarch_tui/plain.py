@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from refarch_tui import checklist, secrets
 from refarch_tui.live.edits import PlannedEdit
-from refarch_tui.state import Mode, Status, Workspace, WorkspaceLocked, WorkspaceState
+from refarch_tui.state import Mode, Workspace, WorkspaceLocked, WorkspaceState
 from refarch_tui.steps import registry
 from refarch_tui.steps.contract import AnswerSpec, StepPlan, StepRefused
 
@@ -72,14 +72,6 @@ class Prompts:
         return str(_ask(questionary.rawselect(message, choices=options, qmark="")))
 
 
-def next_cell(state: WorkspaceState) -> tuple[str, str] | None:
-    """The first cell, in checklist and deployment order, that still needs work (what resume opens)."""
-    for step_id, account in checklist.cells(state.account_names, owner_account=state.ami_owner):
-        if state.record(step_id, account).status not in (Status.DONE, Status.SKIPPED, Status.NOT_APPLICABLE):
-            return step_id, account
-    return None
-
-
 class PlainSession:
     def __init__(
         self,
@@ -122,7 +114,7 @@ class PlainSession:
         while True:
             self.say()
             self.show_checklist()
-            following = next_cell(self.state)
+            following = self.state.next_cell()
             choices: list[tuple[str, str]] = []
             if following is not None:
                 step_id, account = following
