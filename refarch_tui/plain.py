@@ -16,7 +16,6 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from refarch_tui import checklist, secrets
@@ -366,14 +365,10 @@ class PlainSession:
 
     def export(self) -> None:
         from refarch_tui import export
-        from refarch_tui.atomic import atomic_write_text
 
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = self.workspace.directory / f"transcript-{stamp}.md"
-        text = export.render(
-            self.workspace, self.state, "markdown", allow_plaintext=self.allow_plaintext_keyring
+        target = export.write_transcript(
+            self.workspace, self.state, allow_plaintext=self.allow_plaintext_keyring
         )
-        atomic_write_text(target, text, mode=0o600)
         self.say(f"Transcript written to {target}")
 
 
