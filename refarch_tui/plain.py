@@ -16,12 +16,11 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from refarch_tui import checklist, secrets
 from refarch_tui.live.edits import PlannedEdit
-from refarch_tui.state import Mode, Status, Workspace, WorkspaceLocked, WorkspaceState
+from refarch_tui.state import Mode, Workspace, WorkspaceLocked, WorkspaceState
 from refarch_tui.steps import registry
 from refarch_tui.steps.contract import AnswerSpec, StepPlan, StepRefused
 
@@ -72,14 +71,6 @@ class Prompts:
         return str(_ask(questionary.rawselect(message, choices=options, qmark="")))
 
 
-def next_cell(state: WorkspaceState) -> tuple[str, str] | None:
-    """The first cell, in checklist and deployment order, that still needs work (what resume opens)."""
-    for step_id, account in checklist.cells(state.account_names, owner_account=state.ami_owner):
-        if state.record(step_id, account).status not in (Status.DONE, Status.SKIPPED, Status.NOT_APPLICABLE):
-            return step_id, account
-    return None
-
-
 class PlainSession:
     def __init__(
         self,
@@ -122,7 +113,7 @@ class PlainSession:
         while True:
             self.say()
             self.show_checklist()
-            following = next_cell(self.state)
+            following = self.state.next_cell()
             choices: list[tuple[str, str]] = []
             if following is not None:
                 step_id, account = following
@@ -374,14 +365,10 @@ class PlainSession:
 
     def export(self) -> None:
         from refarch_tui import export
-        from refarch_tui.atomic import atomic_write_text
 
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = self.workspace.directory / f"transcript-{stamp}.md"
-        text = export.render(
-            self.workspace, self.state, "markdown", allow_plaintext=self.allow_plaintext_keyring
+        target = export.write_transcript(
+            self.workspace, self.state, allow_plaintext=self.allow_plaintext_keyring
         )
-        atomic_write_text(target, text, mode=0o600)
         self.say(f"Transcript written to {target}")
 
 
