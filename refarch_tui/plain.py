@@ -177,7 +177,7 @@ class PlainSession:
             return
         self.say(f"== {step.title} — {account}")
         self.say(step.summary)
-        answers = self.ask_answers(registry.module(step_id).ANSWERS)
+        answers = self.ask_answers(registry.module(step_id).ANSWERS, account)
         from refarch_tui.steps import runner, services
 
         cancel = threading.Event()
@@ -207,7 +207,7 @@ class PlainSession:
         outcome = self._run_with_cancel(lambda accept: runner.run_planned(ctx, plan, accept), cancel)
         self.show_outcome(outcome)
 
-    def ask_answers(self, specs: Sequence[AnswerSpec]) -> dict[str, Any]:
+    def ask_answers(self, specs: Sequence[AnswerSpec], account: str) -> dict[str, Any]:
         answers: dict[str, Any] = {}
         for spec in specs:
             if spec.secret:
@@ -224,7 +224,7 @@ class PlainSession:
                 ordered = [default, *[c for c in spec.choices if c != default]]
                 answers[spec.key] = self.prompts.choose(f"{spec.help} [{default}]", [(c, c) for c in ordered])
                 continue
-            default = "" if spec.default is None else _as_text(spec.default)
+            default = "" if spec.default is None else _as_text(spec.default).replace("{account}", account)
             typed = self.prompts.text(
                 spec.help if spec.default is not None else f"{spec.help} (empty: derived)", default
             )
