@@ -462,10 +462,11 @@ class RefarchApp(App[None]):
         self.call_from_thread(self._push_authenticate, access)
 
     def _push_authenticate(self, access: AwsAccess) -> None:
+        from refarch_tui.identity import IdentityService
         from screens.authenticate import AuthenticateScreen
 
         assert self.state is not None
-        self.push_screen(AuthenticateScreen(access, self.state))
+        self.push_screen(AuthenticateScreen(IdentityService(access, self.state), self.state))
 
     def on_unmount(self) -> None:
         if self.workspace is not None:
