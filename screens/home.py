@@ -25,6 +25,7 @@ class HomeScreen(Screen[None]):
         Binding("a", "app.show_apply", "Run Terragrunt", id="home.apply"),
         Binding("t", "app.show_teardown", "Teardown (this account)", id="home.teardown"),
         Binding("r", "refresh", "Refresh", id="home.refresh"),
+        Binding("x", "app.export_transcript", "Export transcript", id="home.export"),
         Binding("q", "app.quit", "Quit", id="home.quit"),
     ]
 
