@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from refarch_tui import __version__, logsetup
+from refarch_tui import __version__, logsetup, secrets
 from refarch_tui.state import StateError, Workspace, WorkspaceLocked, WorkspaceState
 
 log = logging.getLogger("refarch_tui.cli")
@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="workspace directory",
     )
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="verbose log file")
+    common.add_argument(
+        "--allow-plaintext-keyring",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="accept a keyring backend that stores secrets in plain text (not recommended)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sandbox = sub.add_parser(
@@ -133,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     log_path = logsetup.configure(debug=bool(getattr(args, "debug", False)))
+    # one place: whatever this process does with the keyring honours the flag (before or after the command)
+    secrets.allow_plaintext_keyring(bool(getattr(args, "allow_plaintext_keyring", False)))
     try:
         return dispatch(args, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
