@@ -249,6 +249,13 @@ class RefarchApp(App[None]):
         except StateError as exc:
             self._push_problem(str(exc))
             return
+        except OSError as exc:
+            from refarch_tui import oserrors
+
+            if not oserrors.is_ordinary(exc):
+                raise
+            self._push_problem(oserrors.explain(exc))
+            return
         self._show_home()
 
     def on_home_screen_account_highlighted(self, message: HomeScreen.AccountHighlighted) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from refarch_tui import __version__, logsetup, secrets
+from refarch_tui import __version__, logsetup, oserrors, secrets
 from refarch_tui.state import StateError, Workspace, WorkspaceLocked, WorkspaceState
 
 log = logging.getLogger("refarch_tui.cli")
@@ -138,9 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    log_path = logsetup.configure(debug=bool(getattr(args, "debug", False)))
     # one place: whatever this process does with the keyring honours the flag (before or after the command)
     secrets.allow_plaintext_keyring(bool(getattr(args, "allow_plaintext_keyring", False)))
+    workspace = getattr(args, "workspace", None)
+    near = Path(workspace) if workspace else None
+    try:
+        log_path = logsetup.configure(debug=bool(getattr(args, "debug", False)))
+    except OSError as exc:
+        print(f"refarch-tui: cannot open the log file: {oserrors.explain(exc)}", file=sys.stderr)
+        return oserrors.EXIT_FILE_PROBLEM
     try:
         return dispatch(args, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
@@ -149,6 +155,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
         return 0
+    except EOFError:  # Ctrl-D where a typed answer was expected: nothing more is done
+        print("\nrefarch-tui: end of input (Ctrl-D) where an answer was expected; nothing more was done.",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    except OSError as exc:
+        if not oserrors.is_ordinary(exc):
+            log.exception("unexpected error")
+            print(f"refarch-tui: unexpected error: {exc}\nDetails are in {log_path}", file=sys.stderr)
+            return 70
+        # full or read-only disks, permissions, a folder where a file belongs: the operator's to fix
+        log.warning("file problem: %s", exc, exc_info=True)
+        print(f"refarch-tui: {oserrors.explain(exc, near=near)}", file=sys.stderr)
+        return oserrors.EXIT_FILE_PROBLEM
     except Exception as exc:  # the operator gets a sentence and the log's path, the log gets the traceback
         log.exception("unexpected error")
         print(f"refarch-tui: unexpected error: {exc}\nDetails are in {log_path}", file=sys.stderr)
