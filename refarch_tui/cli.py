@@ -429,18 +429,26 @@ def status_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def doctor_command(args: argparse.Namespace, out: TextIO) -> int:
+    """Exit 1 when a piece the workspace's mode needs is missing (no workspace: what real AWS needs)."""
     from refarch_tui import doctor
-
-    document = doctor.report(allow_plaintext=bool(getattr(args, "allow_plaintext_keyring", False)))
     from refarch_tui.aws.doctor import aws_report_for_workspace
+    from refarch_tui.state import Mode, last_workspace
 
     workspace = getattr(args, "workspace", None)
+    directory = Path(workspace) if workspace else last_workspace()
+    mode = Mode.REAL
+    if directory is not None:
+        with contextlib.suppress(StateError):  # a corrupt workspace is reported in the aws section
+            mode = Workspace(directory).load().mode
+    document = doctor.report(
+        allow_plaintext=bool(getattr(args, "allow_plaintext_keyring", False)), mode=mode.value
+    )
     document["aws"] = aws_report_for_workspace(Path(workspace) if workspace else None)
     if args.json:
         print(json.dumps(document, indent=2), file=out)
     else:
         print(doctor.render_text(document), file=out)
-    return 0
+    return 1 if document["missing_required"] else 0
 
 
 def report_path_problem(path: Path) -> str | None:
