@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
     verify.add_argument("--json", action="store_true", help="machine-readable output")
 
+    plain = sub.add_parser(
+        "plain", parents=[common], help="the checklist with plain prompts (SSH links, screen readers)"
+    )
+    plain.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+
     export = sub.add_parser(
         "export", parents=[common], help="a redacted transcript of the bootstrap (Markdown or JSON)"
     )
@@ -204,6 +209,16 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             workspace_arg=getattr(args, "workspace", None),
             accounts=args.account,
             as_json=args.json,
+            out=out,
+            err=err,
+        )
+    if command == "plain":
+        from refarch_tui import plain
+
+        return plain.main(
+            sandbox=args.sandbox,
+            workspace_arg=getattr(args, "workspace", None),
+            allow_plaintext_keyring=bool(args.allow_plaintext_keyring),
             out=out,
             err=err,
         )

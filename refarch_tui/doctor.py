@@ -12,6 +12,7 @@ from typing import Any
 
 from refarch_tui import logsetup, secrets
 from refarch_tui.tools.hints import TOOL_HINTS
+from refarch_tui.tools.probe_env import probe_env
 
 
 @dataclass
@@ -43,7 +44,13 @@ _VERSION = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)")
 def _run_version(command: list[str]) -> str | None:
     try:
         completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL, check=False
+            command,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            env=probe_env(),
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -174,6 +174,16 @@ class WorkspaceState:
             return StepRecord(status=Status.NOT_APPLICABLE)
         return self.steps.get(step_id, {}).get(account) or StepRecord()
 
+    def next_cell(self) -> tuple[str, str] | None:
+        """Where a half-finished setup resumes: the first cell, in checklist order and deployment order of
+        the accounts, that still needs work (pending, failed, stale, running); None when all is done."""
+        finished = (Status.DONE, Status.SKIPPED, Status.NOT_APPLICABLE)
+        for step in checklist.STEPS:
+            for account in self.account_names:
+                if self.record(step.id, account).status not in finished:
+                    return step.id, account
+        return None
+
     def set_record(self, step_id: str, account: str, record: StepRecord) -> None:
         checklist.step(step_id)
         if not self.applies(step_id, account):
