@@ -9,6 +9,7 @@ from typing import Any
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
+from keyring.compat import properties
 
 from refarch_tui import cli, secrets
 from refarch_tui.state import Account, Mode, Status
@@ -22,7 +23,10 @@ PASSWORD = "Plain-Text-Keyring-Password-0123456789"
 class PlaintextKeyring(KeyringBackend):
     """A backend whose name says it stores secrets in plain text (as keyrings.alt's does)."""
 
-    priority = 1  # type: ignore[assignment]
+    @properties.classproperty
+    def priority(cls) -> float:  # type: ignore[override]
+        # not viable: keyring must never pick this class by itself (it would join every test's chain)
+        raise RuntimeError("installed explicitly by the fixture only")
 
     def __init__(self) -> None:
         super().__init__()
