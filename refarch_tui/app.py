@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from refarch_tui.aws.auth import IdentityResult
     from refarch_tui.live.model import LiveTree
     from refarch_tui.run.controller import RunController
+    from refarch_tui.run.teardown import StateBackend
     from refarch_tui.run.teardown_exec import Teardown
     from refarch_tui.steps import resume
     from refarch_tui.steps.contract import StepContext
@@ -445,7 +446,29 @@ class RefarchApp(App[None]):
                 self.workspace, self.state, account, env_for_account=controller.env_for_account
             )
         teardown.identity = self.identities.get(account, "")
-        self.push_screen(TeardownScreen(teardown, controller, sandbox=self.sandbox))
+        self.push_screen(
+            TeardownScreen(
+                teardown, controller, sandbox=self.sandbox, backend_deleter=self._backend_deleter(account)
+            )
+        )
+
+    def _backend_deleter(self, account: str) -> Callable[[StateBackend], list[str]]:
+        """Deletes an account's state bucket and lock table with that account's confirmed session."""
+
+        def delete(backend: StateBackend) -> list[str]:
+            from refarch_tui.aws.state_backend import delete_state_backend
+
+            assert backend.bucket is not None and self.state is not None
+            access = self.aws_access()
+            return delete_state_backend(
+                lambda service, region: access.client(account, service, region),
+                bucket=backend.bucket,
+                table=backend.table,
+                region=backend.region,
+                account_id=self.state.account(account).id,
+            )
+
+        return delete
 
     # -- runs ------------------------------------------------------------------------------------------
 

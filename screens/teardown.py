@@ -23,7 +23,7 @@ from refarch_tui.run.controller import PreflightError, RunController
 from refarch_tui.run.engine import Run
 from refarch_tui.run.model import EventKind, RunEvent
 from refarch_tui.run.teardown import cross_account_phrase, is_production, plan_lines
-from refarch_tui.run.teardown_exec import Teardown
+from refarch_tui.run.teardown_exec import BackendDeleter, Teardown
 from screens.dialogs.review_edits import ReviewEditsDialog
 from screens.dialogs.type_to_confirm import TypeToConfirmDialog
 from screens.widgets.sandbox_banner import SandboxBanner
@@ -37,6 +37,7 @@ class TeardownScreen(Screen[None]):
         Binding("1", "phase1", "Phase 1: force_destroy", id="teardown.phase1"),
         Binding("2", "phase2", "Phase 2: destroy", id="teardown.phase2"),
         Binding("x", "include_cross_account", "Include cross-account IAM", id="teardown.cross"),
+        Binding("b", "delete_backend", "State backend (last)", id="teardown.backend"),
         Binding("c", "cancel", "Cancel run", id="teardown.cancel"),
         Binding("escape", "back", "Back", id="teardown.back"),
     ]
@@ -48,9 +49,17 @@ class TeardownScreen(Screen[None]):
     TeardownScreen #td-progress { height: 12; border: round $secondary; padding: 0 1; }
     """
 
-    def __init__(self, teardown: Teardown, controller: RunController, *, sandbox: bool = False) -> None:
+    def __init__(
+        self,
+        teardown: Teardown,
+        controller: RunController,
+        *,
+        sandbox: bool = False,
+        backend_deleter: BackendDeleter | None = None,
+    ) -> None:
         super().__init__()
         self.teardown = teardown
+        self.backend_deleter = backend_deleter
         self.controller = controller
         self.sandbox = sandbox
         self.phase1_done = False
@@ -192,6 +201,35 @@ class TeardownScreen(Screen[None]):
             phrase = cross_account_phrase(self.teardown.account)
             what = "Include the cross-account IAM roles: destroying them locks you out of this account"
             self._confirm(what, lambda: self.prepare(True), expected=phrase)
+
+    @work(thread=True, exclusive=True, group="teardown-backend")
+    def action_delete_backend(self) -> None:
+        ready, why = self.teardown.backend_ready()
+        if not ready or self.backend_deleter is None:
+            self.app.call_from_thread(self.notify, f"The state backend stays: {why}.", severity="warning")
+            return
+        self.app.call_from_thread(self._confirm_backend)
+
+    def _confirm_backend(self) -> None:
+        if not self._ready(destroys=True):
+            return
+        plan = self.teardown.plan
+        assert plan is not None and plan.backend is not None
+        self._confirm(
+            f"Delete {plan.backend.describe()}: every state file in it — the last step", self._delete
+        )
+
+    @work(thread=True, exclusive=True, group="teardown-backend")
+    def _delete(self) -> None:
+        assert self.backend_deleter is not None
+        try:
+            done = self.teardown.delete_backend(self.backend_deleter)
+        except Exception as exc:  # AWS errors and refusals: shown with what is left, the log has details
+            log.warning("state backend deletion failed: %s", exc)
+            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=20)
+            return
+        self.app.call_from_thread(self.notify, "; ".join(done), timeout=20)
+        self.app.call_from_thread(self.prepare)
 
     def action_cancel(self) -> None:
         if self.controller.running:

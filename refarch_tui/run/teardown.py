@@ -124,6 +124,7 @@ class History:
 
     destroyed: frozenset[str] = frozenset()
     force_destroy_pending: frozenset[str] = frozenset()  # edited by phase 1, apply not succeeded yet
+    backend_deleted: str = ""  # when the separate state-backend step deleted it (ISO time), or ""
 
 
 @dataclass
@@ -386,7 +387,16 @@ def build_plan(
 
     backend = find_backend(root, account, state)
     left = collect(state, account)
-    if backend is not None:
+    if backend is not None and history.backend_deleted:
+        findings.append(
+            Finding(
+                backend.config,
+                STATE_BACKEND,
+                f"{backend.describe()}: deleted by the separate state-backend step "
+                f"({history.backend_deleted}).",
+            )
+        )
+    elif backend is not None:
         findings.append(
             Finding(
                 backend.config,

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from refarch_tui.run import store
 from refarch_tui.run.engine import AccountSession, Executor, ImportSpec, InvocationResult, Run
 from refarch_tui.run.env import EnvForAccount
 from refarch_tui.run.model import EventKind, UnitRun, UnitStatus
-from refarch_tui.run.teardown import History, TeardownPlan, build_plan
+from refarch_tui.run.teardown import History, StateBackend, TeardownPlan, build_plan
 from refarch_tui.state import Mode, Workspace, WorkspaceState
 from refarch_tui.tools.terragrunt import Command
 
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 SETTINGS_KEY = "teardown"  # state.settings[SETTINGS_KEY][account] = {"force_destroy_edited": {unit: time}}
 ALREADY_DESTROYED = "destroy-state-empty"  # catalog id: a repeated destroy of an empty state
 ExecutorFactory = Callable[[ctl.Preflight, Command], Executor]
+BackendDeleter = Callable[[StateBackend], list[str]]  # deletes the bucket and table; says what it did
+
+
+class TeardownRefused(Exception):
+    """A teardown step that must not run now; the message says why."""
 
 
 def teardown_dir(workspace: Workspace, account: str) -> Path:
@@ -74,15 +80,16 @@ def load_history(workspace: Workspace, state: WorkspaceState, account: str) -> H
                     deployed[unit.path] = record.command == "apply"
                     if record.command == "apply":
                         applied_at[unit.path] = stamp
-    edited: Mapping[str, Any] = (
-        state.settings.get(SETTINGS_KEY, {}).get(account, {}).get("force_destroy_edited", {})
-    )
+    recorded: Mapping[str, Any] = state.settings.get(SETTINGS_KEY, {}).get(account, {})
+    edited: Mapping[str, Any] = recorded.get("force_destroy_edited", {})
+    deleted = recorded.get("backend_deleted") or {}
     pending = {
         unit for unit, when in edited.items() if applied_at.get(unit, 0) <= int(float(when) * 1_000_000_000)
     }
     return History(
         destroyed=frozenset(path for path, is_deployed in deployed.items() if not is_deployed),
         force_destroy_pending=frozenset(pending),
+        backend_deleted=str(deleted.get("time", "")) if isinstance(deleted, dict) else "",
     )
 
 
@@ -385,6 +392,11 @@ class Teardown:
 
     def backend_ready(self) -> tuple[bool, str]:
         """The state backend goes only when every runnable unit of the account is destroyed."""
+        if self.history.backend_deleted:
+            return False, f"already deleted ({self.history.backend_deleted})"
+        backend = self._plan().backend
+        if backend is None or not backend.configured:
+            return False, "the account has no configured state backend (bucket name missing or a placeholder)"
         tree = self._pre().tree
         destroyed = set(self.destroyed())
         left = sorted(
@@ -398,3 +410,35 @@ class Teardown:
                 "is in the bucket, so the state backend stays until they are gone"
             )
         return True, "every unit of the account is destroyed"
+
+    def delete_backend(self, deleter: BackendDeleter) -> list[str]:
+        """The separate last step: the state bucket and lock table, only once everything else is destroyed.
+
+        Blocking. Raises TeardownRefused (nothing done) while any unit of the account is not destroyed."""
+        ready, why = self.backend_ready()
+        if not ready:
+            raise TeardownRefused(f"the state backend stays: {why}")
+        backend = self._plan().backend
+        assert backend is not None
+        self.workspace.journal(
+            "teardown.state_backend", outcome="running", account=self.account, detail=backend.describe()
+        )
+        try:
+            done = deleter(backend)
+        except Exception as exc:
+            self.workspace.journal(
+                "teardown.state_backend", outcome="failed", account=self.account, detail=str(exc)
+            )
+            raise
+        record = self.state.settings.setdefault(SETTINGS_KEY, {}).setdefault(self.account, {})
+        record["backend_deleted"] = {
+            "bucket": backend.bucket,
+            "table": backend.table,
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        self.workspace.save(self.state)
+        self.workspace.journal(
+            "teardown.state_backend", outcome="done", account=self.account, detail="; ".join(done)
+        )
+        self.history = load_history(self.workspace, self.state, self.account)
+        return done

@@ -86,7 +86,12 @@ def document(teardown: Teardown, *, kind: str, run: Run | None) -> dict[str, Any
         for path in plan.units
         if path not in destroyed
     ]
-    if plan.backend is not None:
+    if plan.backend is not None and teardown.history.backend_deleted:
+        doc["state_backend"] = {
+            "what": plan.backend.describe(),
+            "status": f"deleted by the separate state-backend step ({teardown.history.backend_deleted})",
+        }
+    elif plan.backend is not None:
         ready, why = teardown.backend_ready()
         doc["state_backend"] = {
             "what": plan.backend.describe(),
