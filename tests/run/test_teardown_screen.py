@@ -128,9 +128,16 @@ class TeardownTestApp(App[None]):
         super().__init__()
         self.teardown = teardown
         self.controller = controller
+        self.backends_deleted: list[Any] = []
 
     def on_mount(self) -> None:
-        self.push_screen(TeardownScreen(self.teardown, self.controller, sandbox=True))
+        def deleter(backend: Any) -> list[str]:
+            self.backends_deleted.append(backend)
+            return ["deleted"]
+
+        self.push_screen(
+            TeardownScreen(self.teardown, self.controller, sandbox=True, backend_deleter=deleter)
+        )
 
 
 async def test_rehearsal_then_both_confirmed_phases_from_the_screen(
@@ -165,6 +172,10 @@ async def test_rehearsal_then_both_confirmed_phases_from_the_screen(
         await type_into_dialog(pilot, "dev")
         await until(pilot, lambda: (workspace.directory / "teardown/dev/report.json").exists(), timeout=120)
         await until(pilot, lambda: not controller.running)
+        await pilot.press("b")  # the cross-account unit still has its state there (and no bucket is set)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, TypeToConfirmDialog) and app.backends_deleted == []
     destroys = destroy_calls(fake_tg)
     assert [included(c, "dev") for c in destroys] == [set(w) for w in plan.waves]
     report = json.loads((workspace.directory / "teardown/dev/report.json").read_text())
