@@ -100,7 +100,9 @@ def walk(root: str, boundary: str) -> Walk:
         try:
             entries = list(os.scandir(directory))
         except OSError as exc:
-            result.refused[directory] = f"cannot be listed: {exc.strerror or exc}"
+            # a folder that cannot be listed hides its units: say so instead of showing a smaller repo
+            reason = exc.strerror or str(exc)
+            result.refused[directory] = f"cannot read this folder ({reason}); any units in it are left out"
             continue
         has_config = has_tf = False
         for entry in entries:

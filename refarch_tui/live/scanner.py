@@ -118,9 +118,6 @@ def scan(root: Path, *, cache_dir: Path | None = None, workers: int | None = Non
     if not os.path.isdir(root_abs):
         what = "does not exist" if not os.path.exists(root_abs) else "is not a directory"
         return LiveTree(root=Path(root_abs), units={}, errors=[LiveError(".", None, f"{root_abs} {what}")])
-    if not os.access(root_abs, os.R_OK | os.X_OK):
-        message = f"{root_abs} cannot be read (permission denied)"
-        return LiveTree(root=Path(root_abs), units={}, errors=[LiveError(".", None, message)])
 
     cache_root = cache_dir if cache_dir is not None else paths.cache_dir() / "parse"
     key = _cache_key(root_abs)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from refarch_tui import checklist, secrets
+from refarch_tui.atomic import open_private_append, private_dir
 from refarch_tui.live.model import LiveTree
 from refarch_tui.run import catalog as catalog_mod
 from refarch_tui.run import store
@@ -286,8 +287,7 @@ PROGRESS_EVENT_INTERVAL = 0.1  # seconds between resource-progress events of one
 
 
 def _open_append(path: Path) -> IO[str]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = open_private_append(path)
     return os.fdopen(fd, "a", encoding="utf-8", buffering=1 << 16)
 
 
@@ -462,7 +462,7 @@ class Run:
     # -- persistence -------------------------------------------------------------------------------
 
     def _write_meta(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         store.write_json(
             self.directory / store.RUN_FILE,
             {
@@ -784,7 +784,7 @@ class Run:
                 break
             retries += 1
             source_update = source_update or source_update_needed
-            delay = min(self.config.backoff_max, self.config.backoff_base * (2 ** (retries - 1)))
+            delay = self._rerun_delay(targets, retries)
             for unit in targets:
                 if unit.status is UnitStatus.FAILED and unit.known_error:
                     known = self.catalog.get(unit.known_error)
@@ -792,7 +792,7 @@ class Run:
             self._emit(
                 EventKind.NOTICE,
                 account.name,
-                message=f"rerunning {len(targets)} unit(s) in {delay:.0f} s"
+                message=f"rerunning {len(targets)} unit(s) {f'in {delay:.0f} s' if delay else 'now'}"
                 f"{' with source update' if source_update else ''} (automatic rerun {retries} of "
                 f"{self.config.max_auto_retries})",
             )
@@ -891,6 +891,18 @@ class Run:
                 self._set_status(unit, UnitStatus.SKIPPED, "did not run (another unit failed)")
             else:
                 self._set_status(unit, UnitStatus.FAILED, f"terragrunt exited {code} before running it")
+
+    def _rerun_delay(self, targets: list[UnitRun], retries: int) -> float:
+        """Back off only for transient errors; a deterministic fix (source update) reruns at once."""
+        transient = any(
+            unit.status is UnitStatus.FAILED
+            and unit.known_error
+            and self.catalog.get(unit.known_error).action.waits
+            for unit in targets
+        )
+        if not transient:
+            return 0.0
+        return min(self.config.backoff_max, self.config.backoff_base * (2.0 ** (retries - 1)))
 
     def _retry_set(self, account: AccountRun, targets: list[UnitRun]) -> tuple[list[UnitRun], bool]:
         retry: set[str] = set()
@@ -1020,8 +1032,8 @@ class Run:
     def _finish_on_disk(self, summary: dict[str, Any]) -> None:
         for unit in self.units:
             if not unit.log_path.exists():
-                unit.log_path.parent.mkdir(parents=True, exist_ok=True)
-                unit.log_path.write_text(f"# {unit.path}: {unit.status.value} — {unit.note or 'no output'}\n")
+                with _open_append(unit.log_path) as handle:
+                    handle.write(f"# {unit.path}: {unit.status.value} — {unit.note or 'no output'}\n")
         store.write_json(self.directory / store.SUMMARY_FILE, summary)
         if self._outcomes is not None:
             self._outcomes.append({"kind": "run_finished", "time": store.iso(self.finished)}, durable=True)

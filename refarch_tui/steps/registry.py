@@ -8,7 +8,9 @@ from typing import cast
 from refarch_tui.steps.contract import StepModule
 
 # step id -> module; a step not listed here is listed in NOT_BUILT and opens the "NOT BUILT YET" screen
-MODULES: dict[str, str] = {}
+MODULES: dict[str, str] = {
+    "keypairs": "refarch_tui.steps.keypairs",
+}
 
 NOT_BUILT: frozenset[str] = frozenset(
     {

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -13,6 +16,7 @@ from textual.widgets import Button, Footer, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from refarch_tui.live.edits import PlannedEdit
+from refarch_tui.steps.contract import StepCancelled
 
 
 def _title(edit: PlannedEdit) -> str:
@@ -128,3 +132,20 @@ class ReviewEditsDialog(ModalScreen[list[PlannedEdit] | None]):
     @on(Button.Pressed, "#review-cancel")
     def _cancel_pressed(self) -> None:
         self.action_cancel()
+
+
+def ask_review(app: App[Any], edits: list[PlannedEdit], *, title: str) -> list[PlannedEdit] | None:
+    """From a worker thread: show the dialog on the UI thread and wait for the operator's choice (None =
+    cancelled: nothing is written). StepCancelled when the app closes before anyone answered."""
+    answer: list[list[PlannedEdit] | None] = []
+    done = threading.Event()
+
+    def answered(accepted: list[PlannedEdit] | None) -> None:
+        answer.append(accepted)
+        done.set()
+
+    app.call_from_thread(app.push_screen, ReviewEditsDialog(edits, title=title), answered)
+    while not done.wait(0.25):
+        if not app.is_running:
+            raise StepCancelled("the app closed before the edits were reviewed; nothing was recorded")
+    return answer[0]
