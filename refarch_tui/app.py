@@ -41,7 +41,11 @@ def _apply_screen(app: RefarchApp, account: str) -> Screen[None]:
             if left is not None:
                 time_left[name] = f"{int(left.total_seconds() // 60)}m"
     return ApplyScreen(
-        app.run_controller(), sandbox=app.sandbox, identities=app.identities, time_left=time_left
+        app.run_controller(),
+        sandbox=app.sandbox,
+        identities=app.identities,
+        time_left=time_left,
+        blocked=app.blocked,
     )
 
 
@@ -300,6 +304,13 @@ class RefarchApp(App[None]):
         except StateError as exc:
             self._push_problem(str(exc))
             return
+        except OSError as exc:
+            from refarch_tui import oserrors
+
+            if not oserrors.is_ordinary(exc):
+                raise
+            self._push_problem(oserrors.explain(exc))
+            return
         self._show_home()
 
     def on_home_screen_account_highlighted(self, message: HomeScreen.AccountHighlighted) -> None:
@@ -317,7 +328,8 @@ class RefarchApp(App[None]):
             reason = checklist.not_applicable_reason(step_id, account, owner_account=self.state.ami_owner)
             self.notify(f"Not applicable to {account}: {reason}.")
             return
-        if account in self.blocked:
+        # the apply screen runs every account: a blocked one is unticked there, the others can still run
+        if account in self.blocked and step_id != "terragrunt":
             self.notify(
                 f"{account} is blocked: the credentials reach another account "
                 f"({self.identities.get(account)}). "

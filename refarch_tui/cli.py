@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from refarch_tui import __version__, logsetup
+from refarch_tui import __version__, logsetup, oserrors, secrets
 from refarch_tui.state import StateError, Workspace, WorkspaceLocked, WorkspaceState
 
 log = logging.getLogger("refarch_tui.cli")
@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="workspace directory",
     )
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="verbose log file")
+    common.add_argument(
+        "--allow-plaintext-keyring",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="accept a keyring backend that stores secrets in plain text (not recommended)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sandbox = sub.add_parser(
@@ -137,7 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    log_path = logsetup.configure(debug=bool(getattr(args, "debug", False)))
+    # one place: whatever this process does with the keyring honours the flag (before or after the command)
+    secrets.allow_plaintext_keyring(bool(getattr(args, "allow_plaintext_keyring", False)))
+    workspace = getattr(args, "workspace", None)
+    near = Path(workspace) if workspace else None
+    try:
+        log_path = logsetup.configure(debug=bool(getattr(args, "debug", False)))
+    except OSError as exc:
+        print(f"refarch-tui: cannot open the log file: {oserrors.explain(exc)}", file=sys.stderr)
+        return oserrors.EXIT_FILE_PROBLEM
     try:
         return dispatch(args, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
@@ -146,6 +160,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
         return 0
+    except EOFError:  # Ctrl-D where a typed answer was expected: nothing more is done
+        print("\nrefarch-tui: end of input (Ctrl-D) where an answer was expected; nothing more was done.",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    except OSError as exc:
+        if not oserrors.is_ordinary(exc):
+            log.exception("unexpected error")
+            print(f"refarch-tui: unexpected error: {exc}\nDetails are in {log_path}", file=sys.stderr)
+            return 70
+        # full or read-only disks, permissions, a folder where a file belongs: the operator's to fix
+        log.warning("file problem: %s", exc, exc_info=True)
+        print(f"refarch-tui: {oserrors.explain(exc, near=near)}", file=sys.stderr)
+        return oserrors.EXIT_FILE_PROBLEM
     except Exception as exc:  # the operator gets a sentence and the log's path, the log gets the traceback
         log.exception("unexpected error")
         print(f"refarch-tui: unexpected error: {exc}\nDetails are in {log_path}", file=sys.stderr)
@@ -424,18 +451,26 @@ def status_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def doctor_command(args: argparse.Namespace, out: TextIO) -> int:
+    """Exit 1 when a piece the workspace's mode needs is missing (no workspace: what real AWS needs)."""
     from refarch_tui import doctor
-
-    document = doctor.report(allow_plaintext=bool(getattr(args, "allow_plaintext_keyring", False)))
     from refarch_tui.aws.doctor import aws_report_for_workspace
+    from refarch_tui.state import Mode, last_workspace
 
     workspace = getattr(args, "workspace", None)
+    directory = Path(workspace) if workspace else last_workspace()
+    mode = Mode.REAL
+    if directory is not None:
+        with contextlib.suppress(StateError):  # a corrupt workspace is reported in the aws section
+            mode = Workspace(directory).load().mode
+    document = doctor.report(
+        allow_plaintext=bool(getattr(args, "allow_plaintext_keyring", False)), mode=mode.value
+    )
     document["aws"] = aws_report_for_workspace(Path(workspace) if workspace else None)
     if args.json:
         print(json.dumps(document, indent=2), file=out)
     else:
         print(doctor.render_text(document), file=out)
-    return 0
+    return 1 if document["missing_required"] else 0
 
 
 def report_path_problem(path: Path) -> str | None:
