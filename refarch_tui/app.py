@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from refarch_tui.aws.auth import IdentityResult
     from refarch_tui.live.model import LiveTree
     from refarch_tui.run.controller import RunController
+    from refarch_tui.run.teardown_exec import Teardown
     from refarch_tui.steps import resume
     from refarch_tui.steps.contract import StepContext
     from screens.authenticate import AuthenticateScreen
@@ -81,6 +82,7 @@ class RefarchApp(App[None]):
         self._run_controller: RunController | None = (
             None  # the app owns runs: closing a screen never ends one
         )
+        self._teardowns: dict[str, Teardown] = {}  # per account, so a finished run's report outlives a screen
 
     # -- header --------------------------------------------------------------------------------------
 
@@ -424,6 +426,26 @@ class RefarchApp(App[None]):
 
     def action_show_apply(self) -> None:
         self.open_step("terragrunt", self.current_account or "security")
+
+    def action_show_teardown(self) -> None:
+        """The teardown of the account under the home screen's cursor (one Teardown per account, kept)."""
+        if self.state is None or self.workspace is None or self.current_account is None:
+            return
+        account = self.current_account
+        if account in self.blocked:
+            self.notify(f"{account} is blocked: the credentials reach another account.", severity="error")
+            return
+        from refarch_tui.run.teardown_exec import Teardown
+        from screens.teardown import TeardownScreen
+
+        controller = self.run_controller()
+        teardown = self._teardowns.get(account)
+        if teardown is None:
+            teardown = self._teardowns[account] = Teardown(
+                self.workspace, self.state, account, env_for_account=controller.env_for_account
+            )
+        teardown.identity = self.identities.get(account, "")
+        self.push_screen(TeardownScreen(teardown, controller, sandbox=self.sandbox))
 
     # -- runs ------------------------------------------------------------------------------------------
 

@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
     apply.add_argument("--report", type=Path, metavar="FILE", help="write the JSON run report here")
 
+    add_teardown_parser(sub, common)
+
     step = sub.add_parser(
         "step",
         parents=[common],
@@ -197,6 +199,8 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return graph_cli.main(args.live_dir, as_json=args.json, destroy=args.destroy, stdout=out, stderr=err)
     if command == "apply":
         return apply_command(args, out, err)
+    if command == "teardown":
+        return teardown_command(args, out, err)
     if command == "export":
         return export_command(args, out, err)
     if command == "step":
@@ -548,6 +552,99 @@ def apply_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             env_for_account=env_for_account,
             stdout=out,
         )
+    finally:
+        workspace.release()
+
+
+def add_teardown_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    teardown = sub.add_parser(
+        "teardown",
+        parents=[common],
+        help="plan, rehearse or run the guided teardown of one account",
+        description="Without --plan or --rehearse this destroys the account's units, wave by wave, after "
+        "the account's name is typed (or given with --confirm). Exit 0: every planned unit destroyed "
+        "(or planned); 1: some were not; 2: it could not start (nothing ran).",
+    )
+    teardown.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+    teardown.add_argument("--account", required=True, metavar="NAME", help="the account to tear down")
+    mode = teardown.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--plan", action="store_true", help="print the destroy plan and its findings; runs nothing"
+    )
+    mode.add_argument(
+        "--rehearse", action="store_true", help="`plan -destroy` every planned unit; destroys nothing"
+    )
+    teardown.add_argument(
+        "--confirm",
+        metavar="NAME",
+        help="the typed confirmation: the account's name, exactly (no terminal needed)",
+    )
+    teardown.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    teardown.add_argument("--report", type=Path, metavar="FILE", help="write the JSON run report here")
+
+
+def teardown_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from refarch_tui import sandbox
+    from refarch_tui.workspaces import resolve
+
+    if args.sandbox:
+        try:
+            workspace, state = sandbox.open_sandbox(start_emulator=False)
+        except StateError as exc:
+            print(f"refarch-tui: {exc}", file=err)
+            return 2
+    else:
+        resolved = resolve(getattr(args, "workspace", None))
+        if resolved is None:
+            print("refarch-tui: no workspace yet: run `refarch-tui` or pass --sandbox", file=err)
+            return 2
+        loaded = _load(resolved, err)
+        if loaded is None:
+            return 2
+        workspace, state = resolved, loaded
+    if args.account not in state.account_names:
+        print(
+            f"refarch-tui: no account named {args.account} in the workspace; accounts: "
+            f"{', '.join(state.account_names)}",
+            file=err,
+        )
+        return 2
+    if not _acquire(workspace, err):
+        return 2
+    try:
+        from refarch_tui.aws.errors import AwsAccessError
+        from refarch_tui.run import teardown_line
+        from refarch_tui.run.env import EnvForAccount
+        from refarch_tui.run_access import account_environments
+
+        info = err if args.json else out
+
+        def access() -> tuple[EnvForAccount | None, str]:
+            identities: dict[str, str] = {}
+            env = account_environments(workspace, state, [args.account], info, identities=identities)
+            return env, identities.get(args.account, "")
+
+        action: teardown_line.Action = "plan" if args.plan else "rehearse" if args.rehearse else "destroy"
+        interactive = sys.stdin.isatty()
+        try:
+            return teardown_line.main(
+                workspace=workspace,
+                state=state,
+                account=args.account,
+                action=action,
+                confirm=args.confirm,
+                as_json=args.json,
+                report=args.report,
+                access=access,
+                out=out,
+                err=err,
+                prompter=teardown_line.Prompter(ask=teardown_line.terminal_ask(err) if interactive else None),
+            )
+        except AwsAccessError as exc:
+            print(f"refarch-tui teardown: {exc}", file=err)
+            return 2
     finally:
         workspace.release()
 

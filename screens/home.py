@@ -24,6 +24,7 @@ class HomeScreen(Screen[None]):
         Binding("g", "app.show_graph", "Graph", id="home.graph"),
         Binding("i", "app.show_authenticate", "AWS identity", id="home.auth"),
         Binding("a", "app.show_apply", "Run Terragrunt", id="home.apply"),
+        Binding("t", "app.show_teardown", "Teardown (this account)", id="home.teardown"),
         Binding("r", "refresh", "Refresh", id="home.refresh"),
         Binding("x", "app.export_transcript", "Export transcript", id="home.export"),
         Binding("q", "app.quit", "Quit", id="home.quit"),
