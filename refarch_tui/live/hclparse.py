@@ -6,6 +6,7 @@ resolver needs. Expressions become tuples (cheap to pickle for the parse cache a
     ("lit", src, value)            number, bool, null, plain string, heredoc without interpolation
     ("tpl", src, parts)            string with interpolations: parts is a tuple of str | Expr
     ("trav", src, name, steps)     name.attr[0]["k"]...: steps is a tuple of str | int
+    ("get", src, base, steps)      (any expression).attr[0]...: e.g. read_terragrunt_config(...).locals.x
     ("call", src, fname, args)     function call
     ("tuple", src, items)
     ("obj", src, items)            items: tuple of (key: str | None, Expr, line)
@@ -249,12 +250,14 @@ class _Converter:
         if data in ("get_attr_expr_term", "index_expr_term"):
             base_node, step_node = _significant(node.children)
             base = self.expr(base_node)
-            if base[0] != "trav":
-                return ("op", src)
             step = self.step(step_node)
-            if step is None:
+            if step is None or base[0] == "op":
                 return ("op", src)
-            return ("trav", src, base[2], (*base[3], step))
+            if base[0] == "trav":
+                return ("trav", src, base[2], (*base[3], step))
+            if base[0] == "get":
+                return ("get", src, base[2], (*base[3], step))
+            return ("get", src, base, (step,))
         if data == "function_call":
             kids = node.children
             if any(not _is_tree(k) and k.type == "COLONS" for k in kids):

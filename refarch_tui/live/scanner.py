@@ -65,7 +65,12 @@ def _cache_version() -> str:
         hcl2_version = version("python-hcl2")
     except PackageNotFoundError:
         hcl2_version = "?"
-    return f"{CACHE_VERSION}/{__version__}/{hcl2_version}"
+    # the engine's own code too: a cached summary or tree from other code is a miss, not a wrong answer
+    digest = hashlib.sha256()
+    for module in ("hclparse", "values", "evaluate", "resolve", "files", "model", "scanner"):
+        with contextlib.suppress(OSError):
+            digest.update((Path(__file__).parent / f"{module}.py").read_bytes())
+    return f"{CACHE_VERSION}/{__version__}/{hcl2_version}/{digest.hexdigest()[:16]}"
 
 
 def _save_pickle(path: Path, data: dict[str, Any]) -> None:

@@ -471,3 +471,26 @@ def test_errors_in_an_included_file_name_every_unit(make_tree: TreeFactory, cach
     assert tree.units["dev/app"].dependencies == ("dev/db",)
     broken = by_path["acct/terragrunt.hcl"]
     assert "affects 2 units: acct/a, acct/b" in broken.message
+
+
+def test_attributes_of_a_function_result_and_json_syntax_configs(make_tree: TreeFactory, cache: Path) -> None:
+    app = (
+        SOURCE
+        + 'dependency "vpc" {\n'
+        + '  config_path = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals.regional ? '
+        + '"../vpc" : "../../global/vpc"\n}\n'
+        + 'include "json" {\n  path = find_in_parent_folders("root.hcl.json")\n}\n'
+    )
+    root = make_tree(
+        {
+            "root.hcl.json": '{"inputs": {"team": "ops"}}',
+            "dev/env.hcl": "locals {\n  regional = true\n}\n",
+            "dev/vpc/terragrunt.hcl": SOURCE,
+            "dev/app/terragrunt.hcl": app,
+        }
+    )
+    tree = scan(root, cache_dir=cache)
+    assert tree.errors == []
+    assert tree.units["dev/app"].dependencies == ("dev/vpc",)
+    (json_include,) = tree.unresolved
+    assert json_include.path == "dev/app/terragrunt.hcl" and "JSON syntax" in json_include.reason
