@@ -12,9 +12,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Non-editable on purpose: what runs is what `pip install .` ships, assets included.
-install: $(BIN)/python
+# Non-editable on purpose: what runs is what `pip install .` ships, assets included. The stamp makes
+# `make sandbox` reinstall only when something that goes into the wheel changed.
+SOURCES := pyproject.toml README.md $(shell find refarch_tui screens assets -type f -not -path '*/__pycache__/*' 2>/dev/null)
+STAMP := $(VENV)/.installed
+
+$(STAMP): $(BIN)/python $(SOURCES)
 	$(BIN)/python -m pip install -q .
+	touch $@
+
+install: $(STAMP)
 
 sandbox: install
 	$(BIN)/refarch-tui sandbox
@@ -24,11 +31,13 @@ system-deps:
 
 test: system-deps $(BIN)/python
 	$(BIN)/python -m pip install -q ".[test]"
+	touch $(STAMP)
 	$(MAKE) lint typecheck pytest
 
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck:
 	$(BIN)/mypy

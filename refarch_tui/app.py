@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from refarch_tui.aws.auth import IdentityResult
     from refarch_tui.live.model import LiveTree
     from refarch_tui.run.controller import RunController
+    from refarch_tui.steps import resume
+    from refarch_tui.steps.contract import StepContext
     from screens.authenticate import AuthenticateScreen
     from screens.welcome import NewWorkspace
 
@@ -129,6 +132,16 @@ class RefarchApp(App[None]):
         if self.sandbox:
             # after the first paint: the emulator may still be importing moto and seeding
             self.call_after_refresh(self._watch_emulator)
+        else:
+            self.call_after_refresh(self._resume_in_background)
+
+    def _resume_in_background(self) -> None:
+        self.run_worker(self._resume, thread=True, group="resume", exclusive=True, exit_on_error=False)
+
+    def _resume(self) -> None:
+        """Thread: identities again (when an auth method was chosen), then verify done steps."""
+        if self._check_identities_if_configured():
+            self._verify_done_cells()
 
     def _look_for_an_unfinished_run(self) -> None:
         self.run_worker(self._check_last_run, thread=True, group="last-run", exclusive=True)
@@ -175,7 +188,43 @@ class RefarchApp(App[None]):
             return
         self.emulator_endpoint = info.endpoint
         self.call_from_thread(self.notify, f"AWS emulator ready at {info.endpoint}", title="Sandbox")
-        self._check_identities_if_configured()
+        if self._check_identities_if_configured():
+            self._verify_done_cells()
+
+    def _verify_done_cells(self) -> None:
+        """Thread. Verified resume: each done cell's evidence is checked again; what no longer holds is saved
+        as stale with the reason, which the home screen shows."""
+        from refarch_tui.steps import resume, services
+
+        assert self.workspace is not None and self.state is not None
+        workspace, state = self.workspace, self.state
+        if not resume.cells_to_verify(state):
+            return
+        access = self.aws_access()
+        try:
+            checked = resume.verify_workspace(
+                workspace, state, lambda account: services.context_for(workspace, state, access, account)
+            )
+        except Exception as exc:  # never lose the app over a check; the log has the details
+            log.exception("verifying done steps failed")
+            self.call_from_thread(self.notify, f"Could not re-check done steps: {exc}", severity="warning")
+            return
+        self.call_from_thread(self._show_verified, checked)
+
+    def _show_verified(self, checked: list[resume.Checked]) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.refresh_cells()
+        stale = [entry for entry in checked if entry.status.value == "stale"]
+        if stale:
+            lines = [f"{entry.step} · {entry.account}: {entry.reason}" for entry in stale[:5]]
+            more = f"\n…and {len(stale) - 5} more" if len(stale) > 5 else ""
+            self.notify(
+                "\n".join(lines) + more + "\nRun those steps again to repair them.",
+                title=f"{len(stale)} done step(s) no longer hold",
+                severity="warning",
+                timeout=20,
+            )
 
     # -- AWS access ------------------------------------------------------------------------------------
 
@@ -189,21 +238,23 @@ class RefarchApp(App[None]):
             self._access = for_workspace(self.workspace, self.state, mfa_prompt=mfa_prompt_for(self))
         return self._access
 
-    def _check_identities_if_configured(self) -> None:
-        """Resume: a workspace that already chose how to authenticate re-checks every account (thread)."""
+    def _check_identities_if_configured(self) -> bool:
+        """Resume: a workspace that already chose how to authenticate re-checks every account (thread).
+        True when the identities were checked."""
         assert self.state is not None
         from refarch_tui.aws.auth import SETTINGS_KEY
         from refarch_tui.aws.errors import AwsAccessError
 
         if SETTINGS_KEY not in self.state.settings and not self.sandbox:
-            return  # the sandbox gets its default choice from for_workspace
+            return False  # the sandbox gets its default choice from for_workspace
 
         try:
             results = self.aws_access().check_all()
         except AwsAccessError as exc:
             self.call_from_thread(self.notify, str(exc), title="AWS identity", severity="warning")
-            return
+            return False
         self.call_from_thread(self.record_identities, results)
+        return True
 
     def record_identities(self, results: dict[str, IdentityResult]) -> None:
         self.identities.clear()
@@ -274,13 +325,54 @@ class RefarchApp(App[None]):
                 severity="error",
             )
             return
+        from refarch_tui.steps import registry
+
         factory = STEP_SCREENS.get(step_id)
         if factory is not None:
             self.push_screen(factory(self, account))
+        elif registry.is_built(step_id):
+            self.push_screen(self._step_screen(step_id, account))
         else:
             from screens.placeholder import StepPlaceholderScreen
 
             self.push_screen(StepPlaceholderScreen(step_id, account, sandbox=self.sandbox))
+
+    def _step_screen(self, step_id: str, account: str) -> Screen[None]:
+        from screens.step import StepScreen
+
+        assert self.state is not None
+        return StepScreen(
+            step_id,
+            account,
+            make_context=self.step_context,
+            sandbox=self.sandbox,
+            account_id=self.state.account(account).id,
+            identity=self.identities.get(account, ""),
+            regions=list(self.state.regions),
+        )
+
+    def step_context(
+        self, account: str, *, progress: Callable[[str], None], cancel: threading.Event
+    ) -> StepContext:
+        """Thread: the context a step runs with (the account's identity is checked first when it was not yet);
+        StepRefused when the account cannot be used."""
+        from refarch_tui.aws.errors import AwsAccessError
+        from refarch_tui.steps import services
+        from refarch_tui.steps.contract import StepRefused
+
+        assert self.workspace is not None and self.state is not None
+        try:
+            access = self.aws_access()
+            if access.result(account).status.value == "unchecked":
+                result = access.check(account)
+                self.call_from_thread(self.record_identities, access.results())
+                if not result.ok:
+                    raise StepRefused(result.explanation)
+            return services.context_for(
+                self.workspace, self.state, access, account, progress=progress, cancel=cancel
+            )
+        except AwsAccessError as exc:
+            raise StepRefused(str(exc)) from None
 
     def action_show_graph(self) -> None:
         if self.state is None:

@@ -1,4 +1,5 @@
-"""Command line: `refarch-tui [sandbox|status|doctor|graph|apply] ...`; no subcommand opens the TUI."""
+"""Command line: `refarch-tui [sandbox|init|status|doctor|graph|apply|step|verify|export] ...`; no subcommand
+opens the TUI."""
 
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ from refarch_tui.state import StateError, Workspace, WorkspaceLocked, WorkspaceS
 log = logging.getLogger("refarch_tui.cli")
 
 
+def workspace_path(text: str) -> str:
+    """`--workspace ''` is a mistake (an unset variable, say), never a request for the last workspace."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the workspace directory is empty; pass a directory, or leave --workspace out"
+        )
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="refarch-tui",
@@ -26,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"refarch-tui {__version__}")
     parser.add_argument("--debug", action="store_true", help="verbose log file")
     parser.add_argument(
-        "--workspace", metavar="DIR", help="workspace directory (default: the one opened last)"
+        "--workspace",
+        metavar="DIR",
+        type=workspace_path,
+        help="workspace directory (default: the one opened last)",
     )
     parser.add_argument(
         "--allow-plaintext-keyring",
@@ -34,7 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept a keyring backend that stores secrets in plain text (not recommended)",
     )
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS, help="workspace directory")
+    common.add_argument(
+        "--workspace",
+        metavar="DIR",
+        type=workspace_path,
+        default=argparse.SUPPRESS,
+        help="workspace directory",
+    )
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="verbose log file")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -76,7 +95,42 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
     apply.add_argument("--report", type=Path, metavar="FILE", help="write the JSON run report here")
 
-    shot = sub.add_parser("screenshot", parents=[common], help=argparse.SUPPRESS)
+    step = sub.add_parser(
+        "step",
+        parents=[common],
+        add_help=False,
+        help="run one checklist step in line mode (`step STEP --help` lists its answers)",
+    )
+    step.add_argument("step", nargs="?", metavar="STEP")
+    step.add_argument("-h", "--help", action="store_true", dest="step_help")
+    step.add_argument("--sandbox", action="store_true")
+    step.add_argument("--account", action="append", metavar="NAME")
+    step.add_argument("--set", action="append", metavar="KEY=VALUE", dest="sets")
+    step.add_argument("--answers", type=Path, metavar="FILE")
+    step.add_argument("--apply-edits", action="store_true")
+    step.add_argument("--json", action="store_true")
+
+    verify = sub.add_parser(
+        "verify", parents=[common], help="re-check what done steps recorded; mark what no longer holds stale"
+    )
+    verify.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+    verify.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+
+    plain = sub.add_parser(
+        "plain", parents=[common], help="the checklist with plain prompts (SSH links, screen readers)"
+    )
+    plain.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+
+    export = sub.add_parser(
+        "export", parents=[common], help="a redacted transcript of the bootstrap (Markdown or JSON)"
+    )
+    export.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+    export.add_argument("--format", choices=("markdown", "json"), default="markdown", help="output format")
+    export.add_argument("--output", type=Path, metavar="FILE", help="write here instead of stdout")
+
+    # no help= at all: argparse lists every subcommand given one, even help=SUPPRESS ("==SUPPRESS==")
+    shot = sub.add_parser("screenshot", parents=[common])
     shot.add_argument("--output", type=Path, required=True)
     return parser
 
@@ -116,6 +170,31 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return graph_cli.main(args.live_dir, as_json=args.json, destroy=args.destroy, stdout=out, stderr=err)
     if command == "apply":
         return apply_command(args, out, err)
+    if command == "export":
+        return export_command(args, out, err)
+    if command == "step":
+        return step_command(args, out, err)
+    if command == "verify":
+        from refarch_tui.steps import line_mode as steps_line_mode
+
+        return steps_line_mode.verify_main(
+            sandbox=args.sandbox,
+            workspace_arg=getattr(args, "workspace", None),
+            accounts=args.account,
+            as_json=args.json,
+            out=out,
+            err=err,
+        )
+    if command == "plain":
+        from refarch_tui import plain
+
+        return plain.main(
+            sandbox=args.sandbox,
+            workspace_arg=getattr(args, "workspace", None),
+            allow_plaintext_keyring=bool(args.allow_plaintext_keyring),
+            out=out,
+            err=err,
+        )
     if command == "screenshot":
         return screenshot_command(args.output, err)
     raise AssertionError(command)
@@ -158,6 +237,27 @@ def _acquire(workspace: Workspace, err: TextIO) -> bool:
     return True
 
 
+LINE_MODE_COMMANDS = (
+    "`refarch-tui status`, `refarch-tui apply --no-tui`, `refarch-tui init LIVE_DIR`, "
+    "`refarch-tui graph LIVE_DIR` and `refarch-tui doctor` (see `refarch-tui --help`)"
+)
+
+
+def terminal_problem() -> str | None:
+    """Why the TUI cannot run here (stdin or stdout is not a terminal), or None."""
+    for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout)):
+        try:
+            interactive = stream is not None and stream.isatty()
+        except (AttributeError, ValueError):  # closed or replaced streams
+            interactive = False
+        if not interactive:
+            return (
+                f"the TUI needs a terminal, and {name} is not one. Without a terminal, use the line-mode "
+                f"commands: {LINE_MODE_COMMANDS}."
+            )
+    return None
+
+
 def run_app(
     workspace: Workspace | None,
     state: WorkspaceState | None,
@@ -168,6 +268,13 @@ def run_app(
 ) -> int:
     if workspace is not None and not _acquire(workspace, err):
         return 1
+    no_terminal = terminal_problem()
+    if no_terminal is not None:
+        # refuse rather than draw escape codes into a file or a pipe forever
+        if workspace is not None:
+            workspace.release()
+        print(f"refarch-tui: {no_terminal}", file=err)
+        return 2
     from refarch_tui.app import make_app
 
     try:
@@ -184,6 +291,10 @@ def sandbox_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.stop:
         print(sandbox.stop_sandbox(), file=out)
         return 0
+    no_terminal = terminal_problem()
+    if not args.reset and no_terminal is not None:
+        print(f"refarch-tui: {no_terminal}", file=err)
+        return 2
     if args.reset and not _confirm_reset(sandbox.workspace_dir(), args.confirm, out, err):
         return 1
     try:
@@ -192,6 +303,9 @@ def sandbox_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except StateError as exc:
         print(f"refarch-tui: {exc}", file=err)
         return 1
+    if no_terminal is not None:  # `--reset --confirm sandbox` from a script: the reset was the job
+        print(f"sandbox reset: {workspace.directory} (not opened: no terminal)", file=out)
+        return 0
     return run_app(workspace, state, None, err)
 
 
@@ -206,7 +320,12 @@ def _confirm_reset(directory: Path, confirmation: str | None, out: TextIO, err: 
         if not sys.stdin.isatty():
             print("refarch-tui: not reset: pass --confirm sandbox to confirm without a terminal.", file=err)
             return False
-        confirmation = input("Type `sandbox` to confirm: ").strip()
+        try:
+            confirmation = input("Type `sandbox` to confirm: ").strip()
+        except EOFError:  # Ctrl-D: the operator typed nothing, which is a "no"
+            print("", file=out)
+            print("refarch-tui: not reset: no confirmation was typed (end of input).", file=err)
+            return False
     if confirmation != "sandbox":
         print("refarch-tui: not reset: the confirmation did not match `sandbox`.", file=err)
         return False
@@ -216,7 +335,7 @@ def _confirm_reset(directory: Path, confirmation: str | None, out: TextIO, err: 
 def init_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The welcome screen without the TUI: discover accounts, refuse on problems, create the workspace."""
     from refarch_tui.accounts import discover_accounts
-    from refarch_tui.workspaces import create_workspace
+    from refarch_tui.workspaces import create_workspace, workspace_dir_for
 
     discovery = discover_accounts(args.live_dir)
     document: dict[str, object] = {
@@ -235,21 +354,36 @@ def init_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for problem in discovery.problems:
             print(f"refarch-tui: {problem}", file=err)
         return 1
+    directory = Path(args.workspace) if getattr(args, "workspace", None) else None
+    existed = Workspace(directory or workspace_dir_for(discovery.live_dir)).exists()
     try:
-        workspace, _ = create_workspace(
-            discovery.live_dir,
-            discovery.accounts,
-            regions,
-            directory=Path(args.workspace) if getattr(args, "workspace", None) else None,
+        workspace, state = create_workspace(
+            discovery.live_dir, discovery.accounts, regions, directory=directory
         )
+        if existed and args.region and sorted(set(args.region)) != sorted(set(state.regions)):
+            raise StateError(
+                f"the existing workspace {workspace.directory} deploys {', '.join(state.regions)}; "
+                f"--region {' --region '.join(args.region)} was not applied. Pass another --workspace "
+                "directory for a different choice of regions."
+            )
     except StateError as exc:
+        document["errors"] = [*discovery.problems, str(exc)]
+        if args.json:
+            print(json.dumps(document, indent=2), file=out)
         print(f"refarch-tui: {exc}", file=err)
         return 1
     document["workspace"] = str(workspace.directory)
     if args.json:
         print(json.dumps(document, indent=2), file=out)
+    elif existed:
+        print(
+            f"existing workspace {workspace.directory} for {discovery.live_dir} kept as it was "
+            f"(its progress, accounts {', '.join(state.account_names)} "
+            f"and regions {', '.join(state.regions)})",
+            file=out,
+        )
     else:
-        print(f"workspace {workspace.directory} for {discovery.live_dir}", file=out)
+        print(f"workspace {workspace.directory} created for {discovery.live_dir}", file=out)
     return 0
 
 
@@ -297,10 +431,40 @@ def doctor_command(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def report_path_problem(path: Path) -> str | None:
+    """Why the run report could not be written to `path`, checked before anything runs; None if it can."""
+    import tempfile
+
+    path = path.expanduser()
+    if path.is_dir():
+        return f"--report {path} is a directory; pass a file name, e.g. {path / 'report.json'}"
+    if path.exists() and not path.is_file():
+        return f"--report {path} is not a regular file; pass a file name for the JSON report"
+    parent = path.parent
+    if not parent.is_dir():
+        return f"--report {path}: the folder {parent} does not exist; create it first or pick another path"
+    try:
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as exc:
+        return f"--report {path}: cannot write in {parent} ({exc.strerror}); pick a writable path"
+    return None
+
+
 def apply_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from refarch_tui import sandbox
     from refarch_tui.workspaces import resolve
 
+    if args.report is not None:
+        # before anything starts: a run must never end in an unwritable report and lose its exit status
+        problem = (
+            "--report works with --no-tui only (the TUI shows the run itself)"
+            if not args.no_tui
+            else report_path_problem(args.report)
+        )
+        if problem is not None:
+            print(f"refarch-tui apply: {problem}. Nothing was run.", file=err)
+            return 2
     if args.sandbox:
         try:
             workspace, state = sandbox.open_sandbox()
@@ -344,6 +508,57 @@ def apply_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     finally:
         workspace.release()
+
+
+def step_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from refarch_tui.steps import line_mode as steps_line_mode
+
+    return steps_line_mode.step_main(
+        steps_line_mode.StepArgs(
+            step=args.step,
+            sandbox=args.sandbox,
+            workspace=getattr(args, "workspace", None),
+            accounts=args.account or [],
+            sets=args.sets or [],
+            answers_file=args.answers,
+            apply_edits=args.apply_edits,
+            json=args.json,
+            help=args.step_help,
+        ),
+        out,
+        err,
+    )
+
+
+def export_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Read-only: never takes the lock, never starts an emulator, never writes into the workspace."""
+    from refarch_tui import export, paths
+    from refarch_tui.workspaces import resolve
+
+    if args.sandbox:
+        workspace: Workspace | None = Workspace(paths.sandbox_workspace_dir())
+    else:
+        workspace = resolve(getattr(args, "workspace", None))
+    if workspace is None:
+        print("refarch-tui: no workspace yet: run `refarch-tui` or pass --sandbox", file=err)
+        return 2
+    state = _load(workspace, err)
+    if state is None:
+        return 2
+    allow_plaintext = bool(getattr(args, "allow_plaintext_keyring", False))
+    text = export.render(workspace, state, args.format, allow_plaintext=allow_plaintext)
+    if args.output is None:
+        out.write(text)
+        return 0
+    try:
+        from refarch_tui.atomic import atomic_write_text
+
+        atomic_write_text(args.output, text, mode=0o600)
+    except OSError as exc:
+        print(f"refarch-tui: cannot write {args.output}: {exc.strerror}; nothing was written.", file=err)
+        return 2
+    print(f"transcript written to {args.output.resolve()}", file=err)
+    return 0
 
 
 def screenshot_command(output: Path, err: TextIO) -> int:

@@ -11,6 +11,8 @@ from importlib import metadata
 from typing import Any
 
 from refarch_tui import logsetup, secrets
+from refarch_tui.tools.hints import TOOL_HINTS
+from refarch_tui.tools.probe_env import probe_env
 
 
 @dataclass
@@ -27,20 +29,17 @@ class Check:
 
 _VERSION = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)")
 
-TOOL_HINTS = {
-    "packer": "Install Packer (Debian: `apt-get install packer`, or HashiCorp's releases) to build AMIs.",
-    "docker": "Install Docker Engine and make sure `docker info` works, to build and push images.",
-    "terragrunt": "Install terragrunt (https://terragrunt.gruntwork.io/docs/getting-started/install/); "
-    "without it the sandbox rehearses the apply instead.",
-    "terraform": "Install Terraform or OpenTofu (tofu); terragrunt needs one of them.",
-    "tofu": "Install OpenTofu or Terraform; terragrunt needs one of them.",
-}
-
 
 def _run_version(command: list[str]) -> str | None:
     try:
         completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL, check=False
+            command,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            env=probe_env(),
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -72,6 +72,35 @@ def redact(text: str) -> str:
     return _SECRET_ASSIGNMENT.sub(lambda m: m.group("key") + REDACTED, text)
 
 
+ASSIGNMENT_WINDOW = 1 << 16  # an env assignment this close to a cut is kept whole with what follows
+
+
+def safe_cut(text: str) -> int:
+    """Where a stream's over-long pending `text` may be cut so that no secret is split in two halves that no
+    pattern would match: at most len - (longest registered secret - 1), so a secret that starts here and ends
+    in data not read yet stays in the kept tail, and never inside a registered value or a secret
+    assignment near the end. The head `text[:cut]` is then redacted on its own, the tail goes on."""
+    pattern, values = _pattern, _values
+    longest = len(values[0]) if values else 0
+    cut = len(text) - max(longest - 1, 0)
+    if pattern is not None:
+        window_start = max(cut - longest, 0)
+        for match in pattern.finditer(text, window_start):
+            if match.start() < cut < match.end():
+                cut = match.start()
+                break
+            if match.start() >= cut:
+                break
+    window = text[max(cut - ASSIGNMENT_WINDOW, 0) :]
+    if any(hint in window.lower() for hint in _ASSIGNMENT_HINTS):
+        offset = len(text) - len(window)
+        for match in _SECRET_ASSIGNMENT.finditer(window):
+            if offset + match.start() < cut <= offset + match.end():
+                cut = offset + match.start()
+                break
+    return cut if cut > 0 else len(text)
+
+
 def contains_secret(text: str) -> bool:
     pattern = _pattern
     return bool(pattern is not None and pattern.search(text)) or bool(_SECRET_ASSIGNMENT.search(text))

@@ -10,14 +10,15 @@ import contextlib
 import json
 import os
 import socket
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from refarch_tui import checklist, secrets
+from refarch_tui import checklist, secrets, state_schema
 from refarch_tui.atomic import atomic_write_text
 from refarch_tui.paths import last_workspace_file
 
@@ -29,7 +30,10 @@ LOCK_FILE = "state.lock"
 
 def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
     """Version 1 carried the run settings as magic keys inside `facts`; version 2 has fields for them."""
-    for by_account in (document.get("steps") or {}).values():
+    steps = document.get("steps")
+    if not isinstance(steps, dict):
+        return document  # a wrong shape: the validation after the migrations explains it
+    for by_account in steps.values():
         if not isinstance(by_account, dict):
             continue
         for record in by_account.values():
@@ -170,6 +174,16 @@ class WorkspaceState:
             return StepRecord(status=Status.NOT_APPLICABLE)
         return self.steps.get(step_id, {}).get(account) or StepRecord()
 
+    def next_cell(self) -> tuple[str, str] | None:
+        """Where a half-finished setup resumes: the first cell, in checklist order and deployment order of
+        the accounts, that still needs work (pending, failed, stale, running); None when all is done."""
+        finished = (Status.DONE, Status.SKIPPED, Status.NOT_APPLICABLE)
+        for step in checklist.STEPS:
+            for account in self.account_names:
+                if self.record(step.id, account).status not in finished:
+                    return step.id, account
+        return None
+
     def set_record(self, step_id: str, account: str, record: StepRecord) -> None:
         checklist.step(step_id)
         if not self.applies(step_id, account):
@@ -212,7 +226,7 @@ class WorkspaceState:
 
 def migrate(document: dict[str, Any], path: Path) -> dict[str, Any]:
     version = document.get("schema_version")
-    if not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:  # True is an int to Python
         raise CorruptState(f"{path} has no valid schema_version; it was kept as it is.")
     if version > SCHEMA_VERSION:
         raise NewerSchema(
@@ -224,6 +238,19 @@ def migrate(document: dict[str, Any], path: Path) -> dict[str, Any]:
         version += 1
         document["schema_version"] = version
     return document
+
+
+_SAVE_LOCKS: dict[Path, threading.RLock] = {}
+_SAVE_LOCKS_GUARD = threading.Lock()
+
+
+def _save_lock(directory: Path) -> threading.RLock:
+    """One lock per workspace directory, shared by every `Workspace` object of it in this process."""
+    with _SAVE_LOCKS_GUARD:
+        lock = _SAVE_LOCKS.get(directory)
+        if lock is None:
+            lock = _SAVE_LOCKS[directory] = threading.RLock()
+        return lock
 
 
 def _pid_alive(pid: int) -> bool:
@@ -244,6 +271,12 @@ class Workspace:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory).expanduser().resolve()
         self._locked = False
+
+    @property
+    def save_lock(self) -> threading.RLock:
+        """Serialises changes to the state: AWS access saves from worker threads, the engine from the event
+        loop, steps from their workers. Hold it around a change *and* its save (it is re-entrant)."""
+        return _save_lock(self.directory)
 
     @property
     def state_path(self) -> Path:
@@ -285,19 +318,29 @@ class Workspace:
                 "Start a new workspace, or repair the file by hand."
             ) from None
         document = migrate(document, self.state_path)
+        found = state_schema.problems(
+            document, statuses=[s.value for s in Status], modes=[m.value for m in Mode]
+        )
+        if found:
+            raise CorruptState(
+                f"{self.state_path} does not have the shape of a workspace state: "
+                f"{state_schema.summary(found)}. It was kept as it is: start a new workspace, or repair "
+                "the file by hand."
+            )
         try:
             return WorkspaceState.from_json(document)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CorruptState(
                 f"{self.state_path} is missing or has a bad field ({exc}); it was kept."
             ) from None
 
     def save(self, state: WorkspaceState) -> None:
-        text = json.dumps(state.to_json(), indent=2, sort_keys=False) + "\n"
-        if secrets.contains_secret(text):
-            raise SecretInState("refusing to save workspace state: it would contain a secret value")
-        self._refuse_to_clobber_unreadable()
-        atomic_write_text(self.state_path, text, mode=0o600)
+        with self.save_lock:
+            text = json.dumps(state.to_json(), indent=2, sort_keys=False) + "\n"
+            if secrets.contains_secret(text):
+                raise SecretInState("refusing to save workspace state: it would contain a secret value")
+            self._refuse_to_clobber_unreadable()
+            atomic_write_text(self.state_path, text, mode=0o600)
 
     def _refuse_to_clobber_unreadable(self) -> None:
         if not self.state_path.exists():
@@ -309,6 +352,10 @@ class Workspace:
         version = document.get("schema_version") if isinstance(document, dict) else None
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise NewerSchema(f"{self.state_path} has a newer schema ({version}); refusing to overwrite it.")
+        if not isinstance(document, dict) or state_schema.problems(
+            document, statuses=[s.value for s in Status], modes=[m.value for m in Mode]
+        ):
+            raise CorruptState(f"{self.state_path} has a wrong shape; refusing to overwrite it.")
 
     def journal(
         self,
@@ -318,8 +365,11 @@ class Workspace:
         account: str | None = None,
         step: str | None = None,
         detail: str = "",
+        fields: Mapping[str, Any] | None = None,
     ) -> None:
-        entry = {
+        """Append one entry. `fields` adds structured keys beside the standard ones (e.g. an edit's
+        `file`, `key`, `old`, `new`); they may not replace a standard key."""
+        entry: dict[str, Any] = {
             "time": now_iso(),
             "action": action,
             "account": account,
@@ -327,7 +377,12 @@ class Workspace:
             "outcome": outcome,
             "detail": detail,
         }
-        line = secrets.redact(json.dumps(entry, sort_keys=False)) + "\n"
+        if fields:
+            clash = sorted(set(fields) & set(entry))
+            if clash:
+                raise ValueError(f"journal fields may not replace {', '.join(clash)}")
+            entry.update(fields)
+        line = secrets.redact(json.dumps(entry, sort_keys=False, default=str)) + "\n"
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -413,25 +468,27 @@ class Workspace:
         secret_env: dict[str, str] | None = None,
         imports: list[dict[str, str]] | None = None,
         followups: list[dict[str, str]] | None = None,
+        merge: bool = True,
     ) -> StepRecord:
         """Record a step outcome in state and journal, then save.
 
-        Facts and evidence merge with the previous record; the run settings (run_env, secret_env, imports,
-        followups) are replaced when given and kept otherwise."""
-        previous = state.record(step_id, account)
-        record = StepRecord(
-            status=status,
-            updated=now_iso(),
-            facts={**previous.facts, **(facts or {})},
-            evidence={**previous.evidence, **(evidence or {})},
-            message=message,
-            run_env=previous.run_env if run_env is None else dict(run_env),
-            secret_env=previous.secret_env if secret_env is None else dict(secret_env),
-            imports=previous.imports if imports is None else list(imports),
-            followups=previous.followups if followups is None else list(followups),
-        )
-        state.set_record(step_id, account, record)
-        self.save(state)
+        Facts and evidence merge with the previous record (or replace it: `merge=False`); the run settings
+        (run_env, secret_env, imports, followups) are replaced when given and kept otherwise."""
+        with self.save_lock:
+            previous = state.record(step_id, account)
+            record = StepRecord(
+                status=status,
+                updated=now_iso(),
+                facts={**(previous.facts if merge else {}), **(facts or {})},
+                evidence={**(previous.evidence if merge else {}), **(evidence or {})},
+                message=message,
+                run_env=previous.run_env if run_env is None else dict(run_env),
+                secret_env=previous.secret_env if secret_env is None else dict(secret_env),
+                imports=previous.imports if imports is None else list(imports),
+                followups=previous.followups if followups is None else list(followups),
+            )
+            state.set_record(step_id, account, record)
+            self.save(state)
         self.journal(
             f"step.{status.value}", account=account, step=step_id, outcome=status.value, detail=message
         )

@@ -24,6 +24,17 @@ def status_document(workspace: Workspace, state: WorkspaceState) -> dict[str, An
                     "facts": record.facts,
                 }
             )
+    followups = [
+        {
+            "step": step.id,
+            "account": account,
+            "message": str(item.get("message", "")),
+            "command": str(item.get("command", "")),
+        }
+        for step in checklist.STEPS
+        for account in accounts
+        for item in state.record(step.id, account).followups
+    ]
     return {
         "workspace": str(workspace.directory),
         "mode": state.mode.value,
@@ -31,4 +42,5 @@ def status_document(workspace: Workspace, state: WorkspaceState) -> dict[str, An
         "accounts": [{"name": name, "id": state.account(name).id} for name in accounts],
         "regions": list(state.regions),
         "steps": steps,
+        "followups": followups,
     }

@@ -7,7 +7,15 @@ import re
 from pathlib import Path
 
 from refarch_tui import paths
-from refarch_tui.state import Account, Mode, Workspace, WorkspaceState, last_workspace, remember_last
+from refarch_tui.state import (
+    Account,
+    Mode,
+    StateError,
+    Workspace,
+    WorkspaceState,
+    last_workspace,
+    remember_last,
+)
 
 
 def workspace_dir_for(live_dir: Path) -> Path:
@@ -25,10 +33,19 @@ def create_workspace(
     mode: Mode = Mode.REAL,
     directory: Path | None = None,
 ) -> tuple[Workspace, WorkspaceState]:
-    """A new workspace for `live_dir`, or the existing one for it (its progress is never thrown away)."""
+    """A new workspace for `live_dir`, or the existing one for it (its progress is never thrown away).
+
+    An existing workspace of another live repo is refused (StateError), never silently reused."""
     workspace = Workspace(directory or workspace_dir_for(live_dir))
     if workspace.exists():
         state = workspace.load()
+        wanted = str(Path(live_dir).expanduser().resolve())
+        if state.live_dir != wanted:
+            # reusing it would keep the other repo's accounts and progress under this repo's name
+            raise StateError(
+                f"{workspace.directory} is already the workspace of {state.live_dir}; it was left as it "
+                f"is. For {wanted}, pass another --workspace directory (or leave --workspace out)."
+            )
     else:
         state = WorkspaceState(
             live_dir=str(Path(live_dir).expanduser().resolve()), mode=mode, accounts=accounts, regions=regions

@@ -76,12 +76,12 @@ class HomeScreen(Screen[None]):
         self._show_detail(*self._cursor_cell())
 
     def _next_cell_to_do(self) -> tuple[int, int]:
-        """Where a half-finished setup resumes: the first cell, in checklist order, that still needs work."""
-        for row, step in enumerate(checklist.STEPS):
-            for column, account in enumerate(self.accounts, start=1):
-                if self.state.record(step.id, account).status.value not in ("done", "skipped", "n/a"):
-                    return row, column
-        return 0, 1
+        """The table position of the cell the core says comes next (the first cell when all is done)."""
+        found = self.state.next_cell()
+        if found is None:
+            return 0, 1
+        step_id, account = found
+        return checklist.STEP_IDS.index(step_id), self.accounts.index(account) + 1
 
     def _row_cells(self, step_id: str) -> list[Text]:
         return [self._cell_text(step_id, account) for account in self.accounts]
@@ -114,13 +114,16 @@ class HomeScreen(Screen[None]):
             lines.append(f"Account: [b]{account}[/b] ({account_id})")
             status = record.status.value
             lines.append(f"Status: {status}")
+            if status == "stale":
+                lines.append(f"[b magenta]No longer holds:[/] {record.message}")
+                lines.append("Enter opens the step: running it again repairs this.")
             if status == "n/a":
                 lines.append(
                     f"[dim]Not applicable: {checklist.not_applicable_reason(step_id, account)}[/dim]"
                 )
             if record.updated:
                 lines.append(f"Updated: {record.updated}")
-            if record.message:
+            if record.message and status != "stale":
                 lines.append(record.message)
             for key, value in record.facts.items():
                 lines.append(f"  {key} = {value}")

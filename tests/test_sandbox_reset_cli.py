@@ -42,6 +42,7 @@ def test_the_typed_confirmation_resets(
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     opened: list[object] = []
+    monkeypatch.setattr(cli, "terminal_problem", lambda: None)  # as if typed in a terminal
     monkeypatch.setattr(
         cli, "run_app", lambda workspace, state, problem, err, **kw: opened.append(state) or 0
     )
@@ -51,3 +52,39 @@ def test_the_typed_confirmation_resets(
         emulator.stop(sandbox.workspace_dir())
     assert opened
     assert sandbox_with_progress.load().record("backends", "dev").status is Status.PENDING
+
+
+def test_reset_from_a_script_resets_without_opening_the_tui(
+    sandbox_with_progress: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        assert cli.main(["sandbox", "--reset", "--confirm", "sandbox"]) == 0
+    finally:
+        emulator.stop(sandbox.workspace_dir())
+    assert "not opened: no terminal" in capsys.readouterr().out
+    assert sandbox_with_progress.load().record("backends", "dev").status is Status.PENDING
+
+
+def test_ctrl_d_at_the_typed_confirmation_keeps_everything(sandbox_with_progress: Workspace) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"\x04")  # Ctrl-D on an empty line: end of input
+        result = subprocess.run(
+            [sys.executable, "-m", "refarch_tui", "sandbox", "--reset"],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == 1, result.stderr
+    assert "no confirmation was typed" in result.stderr
+    assert "unexpected error" not in result.stderr
+    assert sandbox_with_progress.load().record("backends", "dev").status is Status.DONE

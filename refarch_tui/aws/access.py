@@ -28,6 +28,7 @@ from refarch_tui.aws.auth import (
     OrgCheck,
     format_time_left,
 )
+from refarch_tui.aws.child_env import ChildCredentials, environment_for
 from refarch_tui.aws.errors import AccountBlocked, AwsAccessError, ErrorKind, explain
 from refarch_tui.aws.keys import SANDBOX_KEYS, AccessKeys, keys_from_env, load_keys, store_keys, validate_keys
 from refarch_tui.aws.profiles import ProfileInfo, ProfileKind, get_profile, list_profiles, sso_status
@@ -48,17 +49,6 @@ ClientHook = Callable[[str, str, Any], None]
 SOURCE = "source"
 SHORT_WARNING = timedelta(minutes=15)
 MFA_SESSION_SECONDS = 43200  # one MFA code serves every account for up to 12 hours
-
-
-@dataclass(frozen=True)
-class ChildCredentials:
-    """What a child process for one account needs: its keys, and a role when terragrunt assumes it itself."""
-
-    account: str
-    keys: AccessKeys
-    role_arn: str | None
-    region: str
-    endpoint_url: str | None
 
 
 @dataclass
@@ -652,11 +642,10 @@ class AwsAccess:
         terragrunt_generation: int | None = None,
         region: str | None = None,
     ) -> dict[str, str]:
-        from refarch_tui.aws.child_env import environment_for
-
+        """Environment for a child process acting in `account`; AccountBlocked when it is not confirmed."""
+        credentials = self.child_credentials(account, terragrunt=terragrunt_generation is not None)
         return environment_for(
-            account,
-            access=self,
+            credentials,
             base_env=os.environ if base_env is None else base_env,
             terragrunt_generation=terragrunt_generation,
             region=region,

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from refarch_tui import secrets
-
-if TYPE_CHECKING:
-    from refarch_tui.aws.access import AwsAccess
+from refarch_tui.aws.keys import AccessKeys
 
 DROPPED_PREFIXES = ("AWS_", "TG_", "TERRAGRUNT_")
 
@@ -24,22 +22,30 @@ def scrubbed(base_env: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in base_env.items() if not k.upper().startswith(DROPPED_PREFIXES)}
 
 
+@dataclass(frozen=True)
+class ChildCredentials:
+    """What a child process for one account needs: its keys, and a role when terragrunt assumes it itself."""
+
+    account: str
+    keys: AccessKeys
+    role_arn: str | None
+    region: str
+    endpoint_url: str | None
+
+
 def environment_for(
-    account: str,
+    credentials: ChildCredentials,
     *,
-    access: AwsAccess,
     base_env: Mapping[str, str] = os.environ,
     terragrunt_generation: int | None = None,
     region: str | None = None,
 ) -> dict[str, str]:
-    """Environment for a child process acting in `account`.
+    """Environment for a child process acting with `credentials` (see `AwsAccess.child_credentials`).
 
     `terragrunt_generation` is None for other tools (packer, docker: always the account's session keys);
-    0 or 1 for terragrunt 0.x / 1.x. When the operator chose "terragrunt assumes the role", terragrunt gets
-    the source keys plus TERRAGRUNT_IAM_ROLE (0.x) or TG_IAM_ASSUME_ROLE (1.x) instead.
-    Raises AccountBlocked when the account's identity is not confirmed.
+    0 or 1 for terragrunt 0.x / 1.x. When the operator chose "terragrunt assumes the role", the credentials
+    are the source keys plus a role, passed as TERRAGRUNT_IAM_ROLE (0.x) or TG_IAM_ASSUME_ROLE (1.x).
     """
-    credentials = access.child_credentials(account, terragrunt=terragrunt_generation is not None)
     env = scrubbed(base_env)
     keys = credentials.keys
     secrets.register_secret(keys.secret_access_key)

@@ -696,6 +696,16 @@ def _read_back(text: str, path: tuple[str, ...]) -> tuple[bool, Any]:
     return _literal(expr)
 
 
+def read_value(text: str, path: tuple[str, ...]) -> tuple[bool, Any]:
+    """(is a literal the tool owns, its value) at `path` of a file's text, as `Check` paths name it —
+    e.g. ("inputs", "ami_id"); (False, None) when it is absent or an expression."""
+    body_text = text[1:] if text.startswith("\ufeff") else text
+    try:
+        return _read_back(body_text, path)
+    except Exception:  # a file that does not parse has no owned literal anywhere
+        return False, None
+
+
 def _backup_path(file: Path, backup_dir: Path | None) -> Path:
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     if backup_dir is None:

@@ -43,6 +43,7 @@ class _Walk:
     hcl: dict[str, Stamp] = field(default_factory=dict)  # abs path -> (size, mtime_ns, inode)
     unit_dirs: dict[str, bool] = field(default_factory=dict)  # abs dir -> has *.tf/*.tofu
     stacks: list[str] = field(default_factory=list)
+    unreadable: dict[str, str] = field(default_factory=dict)  # abs dir -> why it could not be listed
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
@@ -53,6 +54,8 @@ class _Walk:
             digest.update(f"U{unit_dir}\0{int(self.unit_dirs[unit_dir])}\n".encode())
         for stack in sorted(self.stacks):
             digest.update(f"S{stack}\n".encode())
+        for directory in sorted(self.unreadable):
+            digest.update(f"X{directory}\n".encode())
         return digest.hexdigest()
 
 
@@ -65,6 +68,7 @@ def _walk(root: str) -> _Walk:
             entries = list(os.scandir(directory))
         except OSError as exc:
             log.warning("cannot list %s: %s", directory, exc)
+            result.unreadable[directory] = exc.strerror or str(exc)
             continue
         has_config = has_tf = False
         for entry in entries:
@@ -218,6 +222,9 @@ def scan(root: Path, *, cache_dir: Path | None = None, workers: int | None = Non
         return summary
 
     resolver = Resolver(root_abs, summaries, set(walk.hcl), parse_external)
+    for directory, reason in walk.unreadable.items():
+        # a folder that cannot be listed hides its units: say so instead of showing a smaller repo
+        resolver.error(directory, None, f"cannot read this folder ({reason}); any units in it are left out")
     unit_paths = {resolver.rel(d) for d in walk.unit_dirs}
     units = {}
     for unit_dir in sorted(walk.unit_dirs):

@@ -27,6 +27,11 @@ class Action(StrEnum):
     def automatic(self) -> bool:
         return self is not Action.SUGGEST
 
+    @property
+    def waits(self) -> bool:
+        """Transient errors (throttling, network) deserve a pause before the rerun; a known fix does not."""
+        return self is Action.RETRY
+
 
 class CatalogError(Exception):
     pass

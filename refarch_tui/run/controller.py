@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from refarch_tui import checklist, doctor, live
+from refarch_tui import checklist, live
 from refarch_tui.live.model import CycleError, LiveTree
 from refarch_tui.run import store
 from refarch_tui.run.engine import Executor, ImportSpec, Run, RunConfig
@@ -25,12 +25,13 @@ from refarch_tui.run.model import RunEvent
 from refarch_tui.run.rehearsal import RehearsalExecutor
 from refarch_tui.state import Mode, Status, Workspace, WorkspaceState
 from refarch_tui.tools import terragrunt as tg
+from refarch_tui.tools.hints import TOOL_HINTS
 
 log = logging.getLogger(__name__)
 
 REHEARSAL_SPEED_ENV = "REFARCH_REHEARSAL_SPEED"  # 0 = as fast as possible (tests), 1 = watchable
 RETRY_BACKOFF_ENV = "REFARCH_RETRY_BACKOFF"  # seconds before the first automatic rerun (default 5)
-INSTALL_HINT = doctor.TOOL_HINTS["terragrunt"]
+INSTALL_HINT = TOOL_HINTS["terragrunt"]
 
 
 class PreflightError(Exception):

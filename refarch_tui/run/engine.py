@@ -784,7 +784,7 @@ class Run:
                 break
             retries += 1
             source_update = source_update or source_update_needed
-            delay = min(self.config.backoff_max, self.config.backoff_base * (2 ** (retries - 1)))
+            delay = self._rerun_delay(targets, retries)
             for unit in targets:
                 if unit.status is UnitStatus.FAILED and unit.known_error:
                     known = self.catalog.get(unit.known_error)
@@ -792,7 +792,7 @@ class Run:
             self._emit(
                 EventKind.NOTICE,
                 account.name,
-                message=f"rerunning {len(targets)} unit(s) in {delay:.0f} s"
+                message=f"rerunning {len(targets)} unit(s) {f'in {delay:.0f} s' if delay else 'now'}"
                 f"{' with source update' if source_update else ''} (automatic rerun {retries} of "
                 f"{self.config.max_auto_retries})",
             )
@@ -891,6 +891,18 @@ class Run:
                 self._set_status(unit, UnitStatus.SKIPPED, "did not run (another unit failed)")
             else:
                 self._set_status(unit, UnitStatus.FAILED, f"terragrunt exited {code} before running it")
+
+    def _rerun_delay(self, targets: list[UnitRun], retries: int) -> float:
+        """Back off only for transient errors; a deterministic fix (source update) reruns at once."""
+        transient = any(
+            unit.status is UnitStatus.FAILED
+            and unit.known_error
+            and self.catalog.get(unit.known_error).action.waits
+            for unit in targets
+        )
+        if not transient:
+            return 0.0
+        return min(self.config.backoff_max, self.config.backoff_base * (2.0 ** (retries - 1)))
 
     def _retry_set(self, account: AccountRun, targets: list[UnitRun]) -> tuple[list[UnitRun], bool]:
         retry: set[str] = set()

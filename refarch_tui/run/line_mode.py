@@ -171,10 +171,19 @@ async def run_line_mode(
                 unit = run.accounts[name].units[path]
                 say(f"    {path}: {unit.status.value} — {unit.note} (log: {unit.log_path})")
     say(f"  logs: {run.directory}")
+    report_written = True
     if report is not None:
         text = json.dumps(run.report(), indent=2) + "\n"
-        atomic_write_text(Path(report), secrets.redact(text))
-        say(f"  report: {report}")
+        try:
+            atomic_write_text(Path(report), secrets.redact(text))
+        except OSError as exc:  # checked before the run; the disk may still fill up meanwhile
+            report_written = False
+            say(
+                f"  report NOT written to {report}: {exc.strerror or exc}; "
+                f"the run's outcome is in {run.directory}"
+            )
+        else:
+            say(f"  report: {report}")
     if run.cancelled:
         return 130
-    return 0 if run.succeeded() else 1
+    return 0 if run.succeeded() and report_written else 1

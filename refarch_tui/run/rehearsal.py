@@ -40,6 +40,20 @@ def _resources(path: str, rng: random.Random) -> list[str]:
     return [f"module.{name}.{rng.choice(kinds)}.r{i}" for i in range(rng.randint(2, 5))]
 
 
+def planned_faults(
+    seed: int, account: str, units: Sequence[str], already: Mapping[str, str]
+) -> dict[str, str]:
+    """The transient errors injected into one account's units, from a generator of that account alone."""
+    rng = random.Random(f"{seed}:account:{account}")
+    faults: dict[str, str] = {}
+    for kind, chance in ((TERRAGRUNT_RECOVERS, 0.6), (RUNNER_RECOVERS, 0.45)):
+        if rng.random() < chance:
+            unit = rng.choice(list(units))
+            if unit not in already and unit not in faults:
+                faults[unit] = kind
+    return faults
+
+
 class RehearsalExecutor:
     name = "rehearsal"
     simulated = True
@@ -52,8 +66,14 @@ class RehearsalExecutor:
         inject: Mapping[str, str] | None = None,
         inject_random: bool = True,
     ) -> None:
-        """`inject` maps unit paths to an error kind above; otherwise a few units are picked at random."""
-        self.rng = random.Random(seed)
+        """`inject` maps unit paths to an error kind above; otherwise a few units are picked at random.
+
+        Accounts run concurrently, so no generator is shared: each account and each unit draws from its
+        own generator derived from the seed, and the same seed gives the same faults, resources and ids
+        whatever order the scheduler interleaves them in.
+        """
+        self.seed = random.SystemRandom().randrange(2**63) if seed is None else seed
+        self._unit_rngs: dict[str, random.Random] = {}
         self.speed = speed
         self.inject: dict[str, str] = dict(inject or {})
         self.inject_random = inject_random and inject is None
@@ -71,16 +91,21 @@ class RehearsalExecutor:
         units = sorted(session.account.units)
         if len(units) < 2:
             return
-        if self.rng.random() < 0.6:
-            self.inject.setdefault(self.rng.choice(units), TERRAGRUNT_RECOVERS)
-        if self.rng.random() < 0.45:
-            self.inject.setdefault(self.rng.choice(units), RUNNER_RECOVERS)
+        self.inject.update(planned_faults(self.seed, account, units, self.inject))
 
-    async def _pause(self, low: float, high: float) -> None:
+    def _rng(self, unit_path: str) -> random.Random:
+        """The unit's own generator; a unit's attempts and reruns run one after another, so it is never
+        drawn by two tasks at once."""
+        rng = self._unit_rngs.get(unit_path)
+        if rng is None:
+            rng = self._unit_rngs[unit_path] = random.Random(f"{self.seed}:unit:{unit_path}")
+        return rng
+
+    async def _pause(self, rng: random.Random, low: float, high: float) -> None:
         if self.speed <= 0:
             await asyncio.sleep(0)
         else:
-            await asyncio.sleep(self.speed * self.rng.uniform(low, high))
+            await asyncio.sleep(self.speed * rng.uniform(low, high))
 
     def _line(
         self, session: AccountSession, level: str, unit: UnitRun | None, msg: str, tf: bool = True
@@ -94,7 +119,7 @@ class RehearsalExecutor:
     async def _unit(self, session: AccountSession, unit: UnitRun, failed: dict[str, str]) -> None:
         if self._cancelled:
             return
-        rng = self.rng
+        rng = self._rng(unit.path)
         kind = self.inject.get(unit.path)
         verb = session.run.config.command
         self._line(
@@ -108,12 +133,12 @@ class RehearsalExecutor:
         catalog = session.run.catalog
         for attempt in range(1, 4):
             self._line(session, "STDOUT", unit, "Initializing the backend...")
-            await self._pause(0.05, 0.2)
+            await self._pause(rng, 0.05, 0.2)
             if attempt <= attempts_to_fail:
                 error_id = kind or TERRAGRUNT_RECOVERS
                 for text in catalog.get(error_id).sample:
                     self._line(session, "STDERR", unit, f"│ {text}" if text else "│")
-                await self._pause(0.05, 0.15)
+                await self._pause(rng, 0.05, 0.15)
                 if attempt < 3 and error_id != FAILS:
                     self._line(session, "WARN", unit, "Encountered retryable error: default", tf=False)
                     session.ingest(
@@ -138,7 +163,7 @@ class RehearsalExecutor:
         )
         for resource in resources:
             self._line(session, "STDOUT", unit, f"{resource}: {action}")
-            await self._pause(0.1, 0.5)
+            await self._pause(rng, 0.1, 0.5)
             if self._cancelled:
                 return
             self._line(
@@ -209,7 +234,7 @@ class RehearsalExecutor:
                 spec.unit, f"SIMULATED terragrunt import {spec.address} {spec.resource_id}"
             )
             session.ingest_unit_line(spec.unit, f'{spec.address}: Importing from ID "{spec.resource_id}"...')
-            await self._pause(0.05, 0.2)
+            await self._pause(self._rng(f"{spec.unit}#import"), 0.05, 0.2)
             session.ingest_unit_line(spec.unit, "Import successful!")
         return None
 

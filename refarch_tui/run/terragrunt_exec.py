@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import json
 import logging
@@ -11,6 +12,7 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
+from refarch_tui import secrets
 from refarch_tui.run.engine import AccountSession, ImportSpec, InvocationResult
 from refarch_tui.tools import terragrunt as tg
 
@@ -23,30 +25,38 @@ MAX_LINE = 1 << 20  # a "line" longer than this is cut (tofu can print huge JSON
 
 
 async def pump(stream: asyncio.StreamReader, name: str, session: AccountSession) -> None:
-    """Reads a stream in chunks and feeds whole lines (decoded, without the newline) to the session."""
-    pending = b""
+    """Reads a stream in chunks and feeds whole lines (decoded, without the newline) to the session.
+
+    A line longer than MAX_LINE is passed on in pieces, cut only where `secrets.safe_cut` says no secret
+    straddles the cut, so the redactor sees every secret whole. Decoding is incremental, so a multi-byte
+    character split by a read is not mangled either."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    pending = ""
     while True:
         chunk = await stream.read(CHUNK)
         if not chunk:
             break
+        text = decoder.decode(chunk)
         if pending:
-            chunk = pending + chunk
-        cut = chunk.rfind(b"\n")
+            text = pending + text
+        cut = text.rfind("\n")
         if cut == -1:
-            pending = chunk
+            pending = text
         else:
-            pending = chunk[cut + 1 :]
-            text = chunk[:cut].decode("utf-8", "replace")
-            if "\r" in text:
-                text = text.replace("\r\n", "\n")
-            session.ingest_block(text, name)
+            pending = text[cut + 1 :]
+            block = text[:cut]
+            if "\r" in block:
+                block = block.replace("\r\n", "\n")
+            session.ingest_block(block, name)
             # a read with data waiting does not suspend: yield, so the UI's key presses are not starved
             await asyncio.sleep(0)
         if len(pending) > MAX_LINE:
-            session.ingest(pending.decode("utf-8", "replace"), name)
-            pending = b""
+            cut = secrets.safe_cut(pending)
+            session.ingest(pending[:cut], name)
+            pending = pending[cut:]
+    pending += decoder.decode(b"", final=True)
     if pending:
-        session.ingest(pending.decode("utf-8", "replace").rstrip("\r"), name)
+        session.ingest(pending.rstrip("\r"), name)
     session.flush()
 
 

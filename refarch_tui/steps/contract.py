@@ -38,6 +38,10 @@ class StepCancelled(StepError):
     """The operator cancelled; nothing half-done was recorded."""
 
 
+class StepRefused(StepError):
+    """The step could not start (identity not confirmed, bad answers, not built); nothing was recorded."""
+
+
 @dataclass(frozen=True)
 class AnswerSpec:
     """One answer a step takes (a form field in the TUI, ``--set KEY=VALUE`` in line mode)."""
@@ -111,6 +115,8 @@ class StepContext:
     progress: Callable[[str], None] = lambda _line: None
     cancel: threading.Event = field(default_factory=threading.Event)
     identity: str = ""  # the ARN the step acts as, for what the operator is shown
+    # raises (AccountBlocked) when the account's identity is no longer confirmed; the runner calls it
+    check_identity: Callable[[], None] = lambda: None
     _tree: LiveTree | None = field(default=None, repr=False)
 
     @property

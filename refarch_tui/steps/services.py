@@ -69,4 +69,5 @@ def context_for(
         progress=progress or (lambda _line: None),
         cancel=cancel or threading.Event(),
         identity=result.arn or "",
+        check_identity=lambda: access.require(account),
     )

@@ -20,6 +20,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+from refarch_tui.tools.probe_env import probe_env
+
 Command = Literal["apply", "destroy", "plan"]
 
 _VERSION = re.compile(r"terragrunt\s+version\s+v?(\d+)\.(\d+)\.(\d+)", re.IGNORECASE)
@@ -141,7 +143,13 @@ def classify(
 def _run(command: list[str], timeout: float = 20) -> tuple[int, str]:
     try:
         completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            env=probe_env(),
         )
     except FileNotFoundError:
         raise TerragruntError(

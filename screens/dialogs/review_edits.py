@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -128,3 +131,21 @@ class ReviewEditsDialog(ModalScreen[list[PlannedEdit] | None]):
     @on(Button.Pressed, "#review-cancel")
     def _cancel_pressed(self) -> None:
         self.action_cancel()
+
+
+REVIEW_WAIT_SECONDS = 3600.0
+
+
+def ask_review(app: App[Any], edits: list[PlannedEdit], *, title: str) -> list[PlannedEdit] | None:
+    """From a worker thread: show the dialog on the UI thread and wait for the operator's choice (None =
+    cancelled, which writes nothing)."""
+    answer: list[list[PlannedEdit] | None] = []
+    done = threading.Event()
+
+    def answered(accepted: list[PlannedEdit] | None) -> None:
+        answer.append(accepted)
+        done.set()
+
+    app.call_from_thread(app.push_screen, ReviewEditsDialog(edits, title=title), answered)
+    done.wait(REVIEW_WAIT_SECONDS)
+    return answer[0] if answer else None

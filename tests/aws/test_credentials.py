@@ -195,14 +195,16 @@ def test_terragrunt_assumes_the_role_itself_when_chosen(
     )
     sandbox_access.check_all()
     env = environment_for(
-        "stage", access=sandbox_access, base_env=PARENT_ENV, terragrunt_generation=generation
+        sandbox_access.child_credentials("stage", terragrunt=True),
+        base_env=PARENT_ENV,
+        terragrunt_generation=generation,
     )
     assert env[variable] == default_role_arn(ACCOUNTS["stage"])
     other = "TG_IAM_ASSUME_ROLE" if variable == "TERRAGRUNT_IAM_ROLE" else "TERRAGRUNT_IAM_ROLE"
     assert other not in env
     assert env["AWS_ACCESS_KEY_ID"] == aws_keys.SANDBOX_ACCESS_KEY_ID  # the security-account (source) keys
     # packer/docker for the same account still get the account's own session
-    packer = environment_for("stage", access=sandbox_access, base_env=PARENT_ENV)
+    packer = environment_for(sandbox_access.child_credentials("stage"), base_env=PARENT_ENV)
     assert variable not in packer and packer["AWS_ACCESS_KEY_ID"].startswith("ASIA")
 
 

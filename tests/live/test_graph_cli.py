@@ -146,3 +146,52 @@ def test_stack_note_in_listing(make_tree: TreeFactory) -> None:
     assert code == 1, "the include that finds no parent terragrunt.hcl is reported"
     code, out, _ = run(root)
     assert "finds no terragrunt.hcl in a parent folder of acct/a" in json.loads(out)["errors"][0]["message"]
+
+
+def _unreadable(monkeypatch: Any, *directories: Path) -> None:
+    """Listing these folders fails as it does for a folder without read permission (root reads anything)."""
+    import errno
+    import os
+
+    blocked = {str(d) for d in directories}
+    real_scandir = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if str(path) in blocked:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_an_unreadable_live_dir_exits_1_and_says_so(
+    sample_live: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    import shutil
+
+    live = tmp_path / "live"
+    shutil.copytree(sample_live, live)
+    _unreadable(monkeypatch, live)
+    code, out, err = run(live)
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["units"] == []
+    assert [(e["path"], "Permission denied" in e["message"]) for e in doc["errors"]] == [(".", True)]
+    code, _, err = run(live, as_json=False)
+    assert code == 1 and "cannot read this folder" in err
+
+
+def test_an_unreadable_account_folder_is_an_error_the_rest_still_loads(
+    sample_live: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    import shutil
+
+    live = tmp_path / "live"
+    shutil.copytree(sample_live, live)
+    _unreadable(monkeypatch, live / "dev")
+    code, out, _ = run(live)
+    assert code == 1
+    doc = json.loads(out)
+    assert [e["path"] for e in doc["errors"]] == ["dev"]
+    accounts = {u["path"].split("/")[0] for u in doc["units"]}
+    assert "dev" not in accounts and {"security", "prod"} <= accounts

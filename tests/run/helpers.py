@@ -6,10 +6,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from refarch_tui.run import controller as ctl
 from refarch_tui.run.engine import Run
 from refarch_tui.run.model import RunEvent
 from refarch_tui.state import Workspace, WorkspaceState
+
+
+def use_fake_version(monkeypatch: pytest.MonkeyPatch, version: str) -> None:
+    """The fake terragrunt's version, for runs (env) and for version probes (minimal env: a file in HOME)."""
+    monkeypatch.setenv("FAKE_TG_VERSION", version)
+    (Path.home() / ".fake-terragrunt-version").write_text(version)
 
 
 def calls(state_dir: Path) -> list[dict[str, Any]]:

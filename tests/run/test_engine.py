@@ -15,7 +15,7 @@ from refarch_tui.run.env import AccountEnvPlan
 from refarch_tui.run.model import EventKind, RunEvent, UnitStatus
 from refarch_tui.run.terragrunt_exec import group_members
 from refarch_tui.state import Status, Workspace, WorkspaceState
-from tests.run.helpers import attempts, calls, calls_for, make_run, statuses
+from tests.run.helpers import attempts, calls, calls_for, make_run, statuses, use_fake_version
 
 MakeWs = Callable[..., tuple[Workspace, WorkspaceState]]
 VPC = "us-east-1/networking/vpc"
@@ -96,10 +96,33 @@ async def test_modules_not_found_reruns_with_source_update(
     assert "--source-update" in second["argv"] and second["env"]["TG_SOURCE_UPDATE"] == "true"
 
 
+@pytest.mark.parametrize(("fault", "waits"), [("modules-not-found", False), ("throttling", True)])
+async def test_only_transient_errors_wait_before_the_rerun(
+    tiny_live: Path,
+    make_workspace: MakeWs,
+    fake_tg: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+    waits: bool,
+) -> None:
+    monkeypatch.setenv("FAKE_TG_FAIL", f"dev/{VPC}:{fault}:1")
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["dev"], backoff_base=5.0)
+    pauses: list[float] = []
+
+    async def record_pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr(run, "_sleep", record_pause)
+    await run.execute()
+    assert run.succeeded(), statuses(run)
+    assert pauses == ([5.0] if waits else [0.0])
+
+
 async def test_v0_retry_uses_strict_include_dir(
     tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FAKE_TG_VERSION", "0.67.16")
+    use_fake_version(monkeypatch, "0.67.16")
     monkeypatch.setenv("FAKE_TG_FAIL", f"dev/{VPC}:throttling:1")
     workspace, state = make_workspace(tiny_live)
     run = make_run(workspace, state, accounts=["dev"])
@@ -288,6 +311,36 @@ async def test_injected_secret_never_reaches_disk_or_events(
     assert not any(secret in e.message for e in events)
     assert not any(secret in line for u in run.units for line in u.log)
     assert secret not in str(run.report()) and secret not in str(run.summary())
+
+
+async def test_a_secret_in_an_over_long_line_is_redacted_whole(
+    tiny_live: Path, make_workspace: MakeWs, fake_tg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each unit prints a 2 MiB line (longer than the pump's MAX_LINE, so it is passed on in pieces) with the
+    password straddling every 4 KiB boundary; no piece may hold a part of it."""
+    secret = "Zq8!hunter2-correct-horse-battery"
+    secrets.store("dev-mysql-master-password", secret)
+    secrets.forget_all_registered()
+    monkeypatch.setenv("FAKE_TG_ECHO_ENV", "TF_VAR_master_password")
+    monkeypatch.setenv("FAKE_TG_LONG_LINE", str(2 << 20))
+    workspace, state = make_workspace(tiny_live)
+    plan = AccountEnvPlan(
+        "dev", "us-east-1", secret_names={"TF_VAR_master_password": "dev-mysql-master-password"}
+    )
+    events: list[RunEvent] = []
+    run = make_run(workspace, state, accounts=["dev"], events=events, env_plans={"dev": plan})
+    await run.execute()
+    assert run.succeeded(), statuses(run)
+    raw_log = next(run.directory.rglob("raw/dev.log")).read_text()
+    assert raw_log.count(secrets.REDACTED) >= 3 * (2 << 20) // 4096 - 3  # the long lines did get through
+    halves = (secret[: len(secret) // 2], secret[len(secret) // 2 :])
+    written = [p for p in [*workspace.directory.rglob("*"), *run.directory.rglob("*")] if p.is_file()]
+    for path in written:
+        text = path.read_text(errors="replace")
+        assert secret not in text and secret not in text.replace("\n", ""), path
+        assert halves[0] not in text and halves[1] not in text, path
+    shown = [e.message for e in events] + [line for u in run.units for line in u.log]
+    assert not any(secret in m or halves[0] in m or halves[1] in m for m in shown)
 
 
 async def test_missing_secret_fails_the_account_with_an_action(

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+from refarch_tui.run.engine import Run
 from refarch_tui.run.model import EventKind, RunEvent, UnitStatus
-from refarch_tui.run.rehearsal import FAILS, RUNNER_RECOVERS, TERRAGRUNT_RECOVERS, RehearsalExecutor
+from refarch_tui.run.rehearsal import (
+    FAILS,
+    RUNNER_RECOVERS,
+    TERRAGRUNT_RECOVERS,
+    RehearsalExecutor,
+    planned_faults,
+)
 from refarch_tui.state import Workspace, WorkspaceState
 from tests.run.helpers import attempts, make_run, statuses
 
@@ -63,6 +72,50 @@ async def test_seeded_rehearsal_is_reproducible_on_the_sample_repo(
         outcomes.append((attempts(run), sorted((r.unit, r.error_id) for r in run.known_errors)))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][1], "seed 7 injects at least one transient error"
+
+
+class JitteredRehearsal(RehearsalExecutor):
+    """Yields to the event loop a varying number of times at every pause, so the concurrent accounts and
+    units interleave differently for each `jitter` seed."""
+
+    def __init__(self, jitter: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._jitter = random.Random(jitter)
+
+    async def _pause(self, rng: random.Random, low: float, high: float) -> None:
+        await super()._pause(rng, low, high)
+        for _ in range(self._jitter.randrange(8)):
+            await asyncio.sleep(0)
+
+
+def _story(run: Run) -> tuple[object, ...]:
+    ids = {
+        u.path: re.findall(r"\[id=sim-[0-9a-f]+\]", u.log_path.read_text())
+        for u in run.units
+        if u.log_path.exists()
+    }
+    return attempts(run), sorted((r.unit, r.error_id) for r in run.known_errors), ids
+
+
+async def test_the_same_seed_gives_the_same_faults_whatever_the_interleaving(
+    sample_live: Path, make_workspace: MakeWs, no_tg: None
+) -> None:
+    stories = []
+    for jitter in (1, 2, 3):
+        workspace, state = make_workspace(sample_live)
+        run = make_run(workspace, state, executor=JitteredRehearsal(jitter, seed=11, speed=0))
+        await run.execute()
+        assert run.succeeded(), {p: s for p, s in statuses(run).items() if s != "succeeded"}
+        stories.append(_story(run))
+    assert stories[0][1], "seed 11 injects at least one transient error"
+    assert stories[0] == stories[1] == stories[2]
+
+
+def test_an_accounts_faults_do_not_depend_on_the_other_accounts() -> None:
+    units = [f"dev/us-east-1/unit-{i}" for i in range(6)]
+    alone = planned_faults(5, "dev", units, {})
+    assert alone == planned_faults(5, "dev", units, {"prod/x": FAILS})
+    assert len({repr(planned_faults(seed, "dev", units, {})) for seed in range(20)}) > 1  # seeds matter
 
 
 async def test_pause_after_the_current_wave_then_resume(

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from refarch_tui.tools import terragrunt as tg
+from tests.run.helpers import use_fake_version
 
 V1 = tg.TerragruntInfo("terragrunt", (1, 1, 3), tg.Generation.V1, has_report_file=True, has_queue_flags=True)
 V0 = tg.TerragruntInfo("terragrunt", (0, 67, 16), tg.Generation.V0)
@@ -137,7 +138,7 @@ def test_detect_generation_with_the_fake(
 ) -> None:
     import shutil
 
-    monkeypatch.setenv("FAKE_TG_VERSION", version)
+    use_fake_version(monkeypatch, version)
     path = shutil.which("terragrunt")
     assert path is not None
     info = tg.detect_generation(path)

@@ -4,7 +4,7 @@ at the per-test moto endpoint with every account's identity confirmed, and a `ma
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -56,6 +56,47 @@ def make_ctx(step_workspace: tuple[Workspace, WorkspaceState], step_access: AwsA
         return services.context_for(workspace, state, step_access, account, **kwargs)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture(scope="module")
+def module_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One sandbox emulator for a test module (starting one takes seconds); `emulated_workspace` resets it."""
+    from refarch_tui.aws import emulator
+
+    home = tmp_path_factory.mktemp("emulator")
+    emulator.start(home)
+    try:
+        emulator.wait_ready(home)
+        yield home
+    finally:
+        emulator.stop(home)
+
+
+@pytest.fixture
+def emulated_workspace(tmp_path: Path, module_emulator: Path) -> tuple[Workspace, WorkspaceState]:
+    """A sandbox-mode workspace over a copy of the sample repo whose emulator record points at the module's
+    (reset) emulator, as `refarch-tui sandbox` would leave it."""
+    import urllib.request
+
+    from refarch_tui.aws import emulator
+
+    info = emulator.read_record(module_emulator)
+    assert info is not None
+    urllib.request.urlopen(urllib.request.Request(f"{info.endpoint}/moto-api/reset", method="POST")).read()
+    workspace = Workspace(tmp_path / "cli-workspace")
+    workspace.directory.mkdir(parents=True)
+    shutil.copy(emulator.record_path(module_emulator), emulator.record_path(workspace.directory))
+    live = workspace.directory / "live"
+    shutil.copytree(REPO / "assets" / "sample-live", live)
+    shutil.copytree(REPO / "assets" / "sample-modules", workspace.directory / "modules")
+    state = WorkspaceState(
+        live_dir=str(live),
+        mode=Mode.SANDBOX,
+        accounts=[Account(name, account_id) for name, account_id in ACCOUNTS.items()],
+        regions=["us-east-1", "us-west-2"],
+    )
+    workspace.save(state)
+    return workspace, state
 
 
 from tests.run.conftest import fake_tg  # noqa: E402,F401  (the fake terragrunt, for steps read by the runner)
