@@ -14,7 +14,6 @@ from typing import Any
 
 from refarch_tui import pki, secrets
 from refarch_tui.aws import acm
-from refarch_tui.aws.errors import AwsAccessError
 from refarch_tui.state import Status, StepRecord
 from refarch_tui.steps import certs_internal, certs_public
 from refarch_tui.steps.contract import AnswerSpec, StepContext, StepError, StepPlan, StepResult, Verification
@@ -151,42 +150,31 @@ def _message(public: certs_public.PublicOutcome, internal: certs_internal.Intern
 
 def verify(ctx: StepContext, record: StepRecord) -> Verification:
     now = dt.datetime.now(dt.UTC)
-    try:
-        for entry in record.evidence.get("acm") or []:
-            certificate = acm.describe(ctx.clients("acm", entry["region"]), entry["arn"])
-            if certificate is None:
-                return Verification.stale(
-                    f"ACM certificate {entry['arn']} no longer exists in {entry['region']}"
-                )
-            if certificate.status != "ISSUED":
-                return Verification.stale(
-                    f"ACM certificate for {certificate.domain} in {entry['region']} is {certificate.status}"
-                )
-            if certificate.type == "IMPORTED" and certificate.not_after and certificate.not_after <= now:
-                return Verification.stale(
-                    f"the imported certificate for {certificate.domain} expired {certificate.expires}"
-                )
-    except AwsAccessError as exc:
-        return Verification.stale(f"could not check the certificates: {exc}")
+    for entry in record.evidence.get("acm") or []:  # AWS errors propagate: "not checked", not stale
+        certificate = acm.describe(ctx.clients("acm", entry["region"]), entry["arn"])
+        if certificate is None:
+            return Verification.stale(f"ACM certificate {entry['arn']} no longer exists in {entry['region']}")
+        if certificate.status != "ISSUED":
+            return Verification.stale(
+                f"ACM certificate for {certificate.domain} in {entry['region']} is {certificate.status}"
+            )
+        if certificate.type == "IMPORTED" and certificate.not_after and certificate.not_after <= now:
+            return Verification.stale(
+                f"the imported certificate for {certificate.domain} expired {certificate.expires}"
+            )
     ca_file = record.evidence.get("ca_file")
     if ca_file and not Path(ca_file).is_file():
         return Verification.stale(f"the CA certificate {ca_file} is gone")
-    try:
-        for entry in record.evidence.get("keyring") or []:
-            if secrets.fetch(entry, allow_plaintext=ctx.allow_plaintext_keyring) is None:
-                return Verification.stale(f"the keyring entry {entry} is gone")
-        java = record.evidence.get("java") or {}
-        if java:
-            password = (
-                secrets.fetch(java["password_entry"], allow_plaintext=ctx.allow_plaintext_keyring) or ""
-            )
-            for path in (java["keystore"], java["truststore"]):
-                try:
-                    pki.load_store(Path(path).read_bytes(), password)
-                except (OSError, pki.PkiError) as exc:
-                    return Verification.stale(
-                        f"{path} does not open with the password in the keyring ({exc})"
-                    )
-    except secrets.KeyringError as exc:
-        return Verification.stale(f"could not read the keyring: {exc}")
+    # a keyring that cannot be read raises: the cell is "not checked", not stale
+    for entry in record.evidence.get("keyring") or []:
+        if secrets.fetch(entry, allow_plaintext=ctx.allow_plaintext_keyring) is None:
+            return Verification.stale(f"the keyring entry {entry} is gone")
+    java = record.evidence.get("java") or {}
+    if java:
+        password = secrets.fetch(java["password_entry"], allow_plaintext=ctx.allow_plaintext_keyring) or ""
+        for path in (java["keystore"], java["truststore"]):
+            try:
+                pki.load_store(Path(path).read_bytes(), password)
+            except (OSError, pki.PkiError) as exc:
+                return Verification.stale(f"{path} does not open with the password in the keyring ({exc})")
     return Verification.ok()

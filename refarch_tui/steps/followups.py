@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from refarch_tui import paths
+from refarch_tui import checklist, paths
 from refarch_tui.run import store
 from refarch_tui.run.model import UnitStatus
 from refarch_tui.state import Workspace, WorkspaceState
@@ -36,45 +36,63 @@ def _when(text: str | None) -> datetime | None:
         return None
 
 
-def first_apply(workspace: Workspace, unit: str, *, since: str | None = None) -> str | None:
-    """Start of the first apply run (at or after `since`) in which `unit` succeeded; None if none."""
-    not_before = _when(since)
-    found: list[datetime] = []
+def successful_applies(workspace: Workspace) -> dict[str, list[datetime]]:
+    """Per unit, when the apply runs in which it succeeded started (every run on disk, read once)."""
+    found: dict[str, list[datetime]] = {}
     for run_id in store.list_runs(workspace.runs_dir):
         record = store.load_run(workspace.runs_dir, run_id)
-        if record is None or record.command != "apply":
+        started = _when(record.started) if record is not None else None
+        if record is None or record.command != "apply" or started is None:
             continue
-        started = _when(record.started)
-        if started is None or (not_before is not None and started < not_before):
-            continue
-        account = record.accounts.get(unit.split("/", 1)[0])
-        outcome = account.units.get(unit) if account is not None else None
-        if outcome is not None and outcome.status is UnitStatus.SUCCEEDED:
-            found.append(started)
+        for account in record.accounts.values():
+            for unit in account.units.values():
+                if unit.status is UnitStatus.SUCCEEDED:
+                    found.setdefault(unit.path, []).append(started)
+    return found
+
+
+def first_apply(
+    workspace: Workspace,
+    unit: str,
+    *,
+    since: str | None = None,
+    applies: dict[str, list[datetime]] | None = None,
+) -> str | None:
+    """Start of the first apply run (at or after `since`) in which `unit` succeeded; None if none."""
+    not_before = _when(since)
+    starts = (applies if applies is not None else successful_applies(workspace)).get(unit, [])
+    found = [t for t in starts if not_before is None or t >= not_before]
     return min(found).isoformat(timespec="seconds") if found else None
 
 
-def is_due(workspace: Workspace, followup: dict[str, str], *, recorded: str | None) -> bool:
+def is_due(
+    workspace: Workspace,
+    followup: dict[str, str],
+    *,
+    recorded: str | None,
+    applies: dict[str, list[datetime]] | None = None,
+) -> bool:
     match = _FIRST_APPLY.match(followup.get("after", "") or "")
     if match is None:
         return True
-    return first_apply(workspace, match.group("unit"), since=recorded) is not None
+    return first_apply(workspace, match.group("unit"), since=recorded, applies=applies) is not None
 
 
 def due(workspace: Workspace, state: WorkspaceState) -> Iterator[dict[str, Any]]:
-    """Follow-ups of every recorded step whose condition holds: {step, account, message, command}."""
-    for step_id, by_account in state.steps.items():
+    """Follow-ups whose condition holds, in checklist order: {step, account, message, command}."""
+    applies: dict[str, list[datetime]] | None = None
+    for step in checklist.STEPS:
         for account in state.account_names:
-            record = by_account.get(account)
-            if record is None:
-                continue
+            record = state.record(step.id, account)
             for followup in record.followups:
-                if is_due(workspace, followup, recorded=record.updated):
+                if followup.get("after") and applies is None:
+                    applies = successful_applies(workspace)
+                if is_due(workspace, followup, recorded=record.updated, applies=applies):
                     yield {
-                        "step": step_id,
+                        "step": step.id,
                         "account": account,
-                        "message": followup.get("message", ""),
-                        "command": followup.get("command", ""),
+                        "message": str(followup.get("message", "")),
+                        "command": str(followup.get("command", "")),
                     }
 
 

@@ -224,38 +224,34 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
 
 def verify(ctx: StepContext, record: StepRecord) -> Verification:
     recorded: dict[str, dict[str, str]] = record.evidence.get("zones") or {}
-    client = ctx.clients("route53")
-    try:
-        for unit_path, entry in recorded.items():
-            unit = ctx.tree.units.get(unit_path)
-            if unit is None:
-                return Verification.stale(f"{unit_path} is no longer in the live repo")
-            try:
-                domain = domain_of(unit)
-            except StepError as exc:
-                return Verification.stale(str(exc))
-            if domain != entry.get("domain"):
+    client = ctx.clients("route53")  # AWS errors propagate: the cell is "not checked", not stale
+    for unit_path, entry in recorded.items():
+        unit = ctx.tree.units.get(unit_path)
+        if unit is None:
+            return Verification.stale(f"{unit_path} is no longer in the live repo")
+        try:
+            domain = domain_of(unit)
+        except StepError as exc:
+            return Verification.stale(str(exc))
+        if domain != entry.get("domain"):
+            return Verification.stale(
+                f"{DOMAIN_INPUT} in {units.config_file(unit)} changed from {entry.get('domain')} to {domain}"
+            )
+        zone_id = entry.get("zone_id", "")
+        if zone_id:
+            zone = r53.zone_exists(client, zone_id)
+            if zone is None or zone.name != domain:
                 return Verification.stale(
-                    f"{DOMAIN_INPUT} in {units.config_file(unit)} changed from "
-                    f"{entry.get('domain')} to {domain}"
+                    f"hosted zone {zone_id} ({domain}) no longer exists in {ctx.account}"
                 )
-            zone_id = entry.get("zone_id", "")
-            if zone_id:
-                zone = r53.zone_exists(client, zone_id)
-                if zone is None or zone.name != domain:
-                    return Verification.stale(
-                        f"hosted zone {zone_id} ({domain}) no longer exists in {ctx.account}"
-                    )
-                continue
-            zones = r53.public_zones_named(client, domain)
-            if not zones or followups.first_apply(ctx.workspace, unit_path, since=record.updated):
-                continue
-            if not any(queued_by_other_step(ctx.state, ctx.account, unit_path, z.id) for z in zones):
-                return Verification.stale(
-                    f"a hosted zone named {domain} now exists ({', '.join(z.id for z in zones)}) and nothing "
-                    "queues its import; run this step again so Terraform adopts it instead of "
-                    "creating another"
-                )
-    except AwsAccessError as exc:
-        return Verification.stale(f"could not check the hosted zones: {exc}")
+            continue
+        zones = r53.public_zones_named(client, domain)
+        if not zones or followups.first_apply(ctx.workspace, unit_path, since=record.updated):
+            continue
+        if not any(queued_by_other_step(ctx.state, ctx.account, unit_path, z.id) for z in zones):
+            return Verification.stale(
+                f"a hosted zone named {domain} now exists ({', '.join(z.id for z in zones)}) and nothing "
+                "queues its import; run this step again so Terraform adopts it instead of "
+                "creating another"
+            )
     return Verification.ok()

@@ -229,13 +229,13 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
                 )
             )
     result.facts = {"servers": facts}
-    result.evidence = {"hcl": expected}
+    result.evidence = {INPUT: expected}
     result.message = " ".join(sentences)
     return result
 
 
 def verify(ctx: StepContext, record: StepRecord) -> Verification:
-    for unit_path, value in (record.evidence.get("hcl") or {}).items():
+    for unit_path, value in (record.evidence.get(INPUT) or {}).items():
         unit = ctx.tree.units.get(unit_path)
         if unit is None:
             return Verification.stale(f"{unit_path} is no longer in the live repo")

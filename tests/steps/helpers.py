@@ -5,9 +5,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from refarch_tui.live.edits import apply_edits
 from refarch_tui.state import Status, StepRecord
 from refarch_tui.steps.contract import StepContext, StepResult, resolve_answers
+from refarch_tui.steps.record import record_result
 
 
 def run(module: ModuleType, ctx: StepContext, **answers: Any) -> StepResult:
@@ -18,21 +18,9 @@ def run(module: ModuleType, ctx: StepContext, **answers: Any) -> StepResult:
 
 
 def record(module: ModuleType, ctx: StepContext, result: StepResult) -> StepRecord:
-    """Apply the proposed edits and record the outcome (what `refarch-tui step --apply-edits` does)."""
-    apply_edits(result.edits)
-    return ctx.workspace.update_step(
-        ctx.state,
-        module.STEP_ID,
-        ctx.account,
-        result.status,
-        facts=result.facts,
-        evidence=result.evidence,
-        message=result.message,
-        run_env=result.run_env,
-        secret_env=result.secret_env,
-        imports=[i.to_json() for i in result.imports],
-        followups=[f.to_json() for f in result.followups],
-    )
+    """Apply every proposed edit and record the outcome through the spine's one write path
+    (what `refarch-tui step --apply-edits` does)."""
+    return record_result(ctx, module.STEP_ID, result, accepted=result.edits).record
 
 
 def run_and_record(module: ModuleType, ctx: StepContext, **answers: Any) -> tuple[StepResult, StepRecord]:
