@@ -162,6 +162,11 @@ def plan(ctx: StepContext, answers: Mapping[str, Any], out: StepPlan) -> PublicP
                 )
             if want.zone_domain not in zones:
                 zones[want.zone_domain] = _zone_plan(ctx, want.zone_domain, owners, comments, picks, dns, out)
+        for domain in dict.fromkeys(w.zone_domain for w in wants):
+            if domain not in zones:  # validated already: only queue the import of a zone made earlier
+                adopted = _adopt_existing(ctx, domain, owners, dns, out)
+                if adopted is not None:
+                    zones[domain] = adopted
         if any(w.existing is None or w.existing.status != "ISSUED" for w in wants):
             out.actions.append(
                 "UPSERT the DNS validation records (one CNAME serves a wildcard and its apex) and wait up to "
@@ -199,6 +204,24 @@ def _zone_plan(
     if queue:
         out.actions.append(f"queue the import of zone {zone.id} ({domain}) into {owner}")
     return ZonePlan(domain, zone, owner, queue_import=queue)
+
+
+def _adopt_existing(
+    ctx: StepContext, domain: str, owners: Mapping[str, str], dns: Any, out: StepPlan
+) -> ZonePlan | None:
+    """For a domain whose certificates are all ISSUED: the zone's import, when exactly one zone exists (an
+    earlier run created it to validate in) and neither an apply nor the Route 53 step has taken it over."""
+    owner = owners.get(domain, "")
+    if not owner or followups.first_apply(ctx.workspace, owner) is not None:
+        return None
+    found = r53.public_zones_named(dns, domain)
+    if len(found) != 1:
+        return None  # none: Terraform creates it; several: the Route 53 step asks which
+    zone = found[0]
+    if route53.queued_by_other_step(ctx.state, ctx.account, owner, zone.id, besides="certs"):
+        return None
+    out.actions.append(f"queue the import of zone {zone.id} ({domain}) into {owner}")
+    return ZonePlan(domain, zone, owner, queue_import=True)
 
 
 def _token(account: str, want: Wanted) -> str:
