@@ -374,6 +374,24 @@ class RefarchApp(App[None]):
         except AwsAccessError as exc:
             raise StepRefused(str(exc)) from None
 
+    def action_export_transcript(self) -> None:
+        self.run_worker(self._export_transcript, thread=True, group="export", exclusive=True)
+
+    def _export_transcript(self) -> None:
+        """Thread: the redacted Markdown transcript into the workspace; the notification names the file."""
+        from refarch_tui import export
+
+        if self.workspace is None or self.state is None:
+            return
+        try:
+            target = export.write_transcript(self.workspace, self.state)
+        except OSError as exc:
+            self.call_from_thread(
+                self.notify, f"Transcript not written: {exc}", title="Export", severity="error", timeout=20
+            )
+            return
+        self.call_from_thread(self.notify, f"Transcript written to {target}", title="Export", timeout=20)
+
     def action_show_graph(self) -> None:
         if self.state is None:
             return
@@ -444,10 +462,11 @@ class RefarchApp(App[None]):
         self.call_from_thread(self._push_authenticate, access)
 
     def _push_authenticate(self, access: AwsAccess) -> None:
+        from refarch_tui.identity import IdentityService
         from screens.authenticate import AuthenticateScreen
 
         assert self.state is not None
-        self.push_screen(AuthenticateScreen(access, self.state))
+        self.push_screen(AuthenticateScreen(IdentityService(access, self.state), self.state))
 
     def on_unmount(self) -> None:
         if self.workspace is not None:

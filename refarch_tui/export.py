@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from refarch_tui import checklist, secrets
+from refarch_tui.atomic import atomic_write_text
 from refarch_tui.run import store
 from refarch_tui.state import Status, Workspace, WorkspaceState
 
@@ -213,6 +216,16 @@ def to_markdown(document: dict[str, Any]) -> str:
             ]
         lines.append("")
     return secrets.redact("\n".join(lines).rstrip() + "\n")
+
+
+def write_transcript(
+    workspace: Workspace, state: WorkspaceState, *, fmt: str = "markdown", allow_plaintext: bool = False
+) -> Path:
+    """`<workspace>/transcript-<UTC time>.md` (or .json), mode 0600; returns its path."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = workspace.directory / f"transcript-{stamp}.{'json' if fmt == 'json' else 'md'}"
+    atomic_write_text(target, render(workspace, state, fmt, allow_plaintext=allow_plaintext), mode=0o600)
+    return target
 
 
 def render(workspace: Workspace, state: WorkspaceState, fmt: str, *, allow_plaintext: bool = False) -> str:

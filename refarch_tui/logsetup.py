@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from refarch_tui import paths, secrets
+from refarch_tui.atomic import open_private_append
 
 LOG_FILE_NAME = "refarch-tui.log"
 
@@ -22,7 +24,7 @@ def log_file() -> Path:
 def configure(*, debug: bool = False) -> Path:
     """Send the `refarch_tui` loggers (and warnings from libraries) to the log file; return its path."""
     path = log_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(open_private_append(path))  # 0600 in a 0700 folder before the handler opens it
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()

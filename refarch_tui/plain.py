@@ -16,12 +16,11 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from refarch_tui import checklist, secrets
 from refarch_tui.live.edits import PlannedEdit
-from refarch_tui.state import Mode, Status, Workspace, WorkspaceLocked, WorkspaceState
+from refarch_tui.state import Mode, Workspace, WorkspaceLocked, WorkspaceState
 from refarch_tui.steps import registry
 from refarch_tui.steps.contract import AnswerSpec, StepPlan, StepRefused
 
@@ -72,14 +71,6 @@ class Prompts:
         return str(_ask(questionary.rawselect(message, choices=options, qmark="")))
 
 
-def next_cell(state: WorkspaceState) -> tuple[str, str] | None:
-    """The first cell, in checklist and deployment order, that still needs work (what resume opens)."""
-    for step_id, account in checklist.cells(state.account_names, owner_account=state.ami_owner):
-        if state.record(step_id, account).status not in (Status.DONE, Status.SKIPPED, Status.NOT_APPLICABLE):
-            return step_id, account
-    return None
-
-
 class PlainSession:
     def __init__(
         self,
@@ -122,7 +113,7 @@ class PlainSession:
         while True:
             self.say()
             self.show_checklist()
-            following = next_cell(self.state)
+            following = self.state.next_cell()
             choices: list[tuple[str, str]] = []
             if following is not None:
                 step_id, account = following
@@ -186,7 +177,7 @@ class PlainSession:
             return
         self.say(f"== {step.title} — {account}")
         self.say(step.summary)
-        answers = self.ask_answers(registry.module(step_id).ANSWERS)
+        answers = self.ask_answers(registry.module(step_id).ANSWERS, account)
         from refarch_tui.steps import runner, services
 
         cancel = threading.Event()
@@ -216,7 +207,7 @@ class PlainSession:
         outcome = self._run_with_cancel(lambda accept: runner.run_planned(ctx, plan, accept), cancel)
         self.show_outcome(outcome)
 
-    def ask_answers(self, specs: Sequence[AnswerSpec]) -> dict[str, Any]:
+    def ask_answers(self, specs: Sequence[AnswerSpec], account: str) -> dict[str, Any]:
         answers: dict[str, Any] = {}
         for spec in specs:
             if spec.secret:
@@ -233,7 +224,7 @@ class PlainSession:
                 ordered = [default, *[c for c in spec.choices if c != default]]
                 answers[spec.key] = self.prompts.choose(f"{spec.help} [{default}]", [(c, c) for c in ordered])
                 continue
-            default = "" if spec.default is None else _as_text(spec.default)
+            default = "" if spec.default is None else _as_text(spec.default).replace("{account}", account)
             typed = self.prompts.text(
                 spec.help if spec.default is not None else f"{spec.help} (empty: derived)", default
             )
@@ -374,14 +365,10 @@ class PlainSession:
 
     def export(self) -> None:
         from refarch_tui import export
-        from refarch_tui.atomic import atomic_write_text
 
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = self.workspace.directory / f"transcript-{stamp}.md"
-        text = export.render(
-            self.workspace, self.state, "markdown", allow_plaintext=self.allow_plaintext_keyring
+        target = export.write_transcript(
+            self.workspace, self.state, allow_plaintext=self.allow_plaintext_keyring
         )
-        atomic_write_text(target, text, mode=0o600)
         self.say(f"Transcript written to {target}")
 
 

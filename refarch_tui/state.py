@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from refarch_tui import checklist, secrets, state_schema
-from refarch_tui.atomic import atomic_write_text
+from refarch_tui.atomic import atomic_write_text, open_private_append, private_dir
 from refarch_tui.paths import last_workspace_file
 
 SCHEMA_VERSION = 2
@@ -340,6 +340,7 @@ class Workspace:
             if secrets.contains_secret(text):
                 raise SecretInState("refusing to save workspace state: it would contain a secret value")
             self._refuse_to_clobber_unreadable()
+            private_dir(self.directory)
             atomic_write_text(self.state_path, text, mode=0o600)
 
     def _refuse_to_clobber_unreadable(self) -> None:
@@ -383,8 +384,7 @@ class Workspace:
                 raise ValueError(f"journal fields may not replace {', '.join(clash)}")
             entry.update(fields)
         line = secrets.redact(json.dumps(entry, sort_keys=False, default=str)) + "\n"
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = open_private_append(self.journal_path)
         try:
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
@@ -405,7 +405,7 @@ class Workspace:
 
     def acquire(self) -> None:
         """Take the workspace lock, taking over a stale lock left by a dead process."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso()})
         for _ in range(3):
             try:

@@ -1,7 +1,8 @@
 """Authenticate: choose how to reach AWS, then confirm the identity reached in every account.
 
-The screen only collects input and shows results; `refarch_tui.aws.access.AwsAccess` does the work in a
-thread worker. MFA codes are asked through a modal dialog while the worker waits.
+The screen only collects input and shows results; `refarch_tui.identity.IdentityService` (over the
+workspace's AWS access) does the work in a thread worker. MFA codes are asked through a modal dialog while
+the worker waits.
 """
 
 from __future__ import annotations
@@ -33,26 +34,14 @@ from textual.widgets import (
     Static,
 )
 
-from refarch_tui.aws.access import AwsAccess
-from refarch_tui.aws.auth import (
-    AuthConfig,
-    AuthMethod,
-    ChildEnvMode,
-    IdentityResult,
-    IdentityStatus,
-    OrgCheck,
-    default_role_arn,
-    format_time_left,
-)
-from refarch_tui.aws.errors import AwsAccessError
-from refarch_tui.aws.profiles import ProfileInfo
+from refarch_tui.identity import AuthForm, CheckReport, IdentityProblem, IdentityRow, IdentityService
 from refarch_tui.state import WorkspaceState
 from screens.widgets.sandbox_banner import SandboxBanner
 from screens.widgets.status_text import status_text
 
 log = logging.getLogger(__name__)
 MFA_WAIT_SECONDS = 600.0
-METHODS = {"method-keys": AuthMethod.KEYS, "method-env": AuthMethod.ENV, "method-profile": AuthMethod.PROFILE}
+METHODS = {"method-keys": "keys", "method-env": "env", "method-profile": "profile"}
 
 
 class MfaCodeDialog(ModalScreen[str]):
@@ -126,22 +115,22 @@ class AuthenticateScreen(Screen[None]):
     class IdentitiesChecked(Message):
         """Posted after every check so the App can show identities in its header."""
 
-        def __init__(self, results: dict[str, IdentityResult]) -> None:
+        def __init__(self, results: dict[str, Any]) -> None:
             super().__init__()
-            self.results = results
+            self.results = results  # account -> identity result, for the App's header
 
-    def __init__(self, access: AwsAccess, state: WorkspaceState) -> None:
+    def __init__(self, access: IdentityService | Any, state: WorkspaceState) -> None:
         super().__init__()
-        self.access = access
+        self.service = IdentityService.of(access, state)
         self.state = state
 
     def compose(self) -> ComposeResult:
-        config = self.access.config if "auth" in self.state.settings else AuthConfig(assume_roles=True)
+        form = self.service.current_form()
         yield Header()
-        if self.access.sandbox:
+        if self.service.sandbox:
             yield SandboxBanner()
         with VerticalScroll(id="auth-body"):
-            if self.access.sandbox:
+            if self.service.sandbox:
                 yield Static(
                     "Sandbox: the emulator's fake keys are used; keys typed here are ignored, never stored."
                 )
@@ -149,17 +138,17 @@ class AuthenticateScreen(Screen[None]):
                 yield RadioButton(
                     "Access keys (typed; kept in the OS keyring)",
                     id="method-keys",
-                    value=config.method is AuthMethod.KEYS,
+                    value=form.method == "keys",
                 )
                 yield RadioButton(
                     "Access keys from the environment (AWS_ACCESS_KEY_ID…)",
                     id="method-env",
-                    value=config.method is AuthMethod.ENV,
+                    value=form.method == "env",
                 )
                 yield RadioButton(
                     "Named profile (~/.aws/config)",
                     id="method-profile",
-                    value=config.method is AuthMethod.PROFILE,
+                    value=form.method == "profile",
                 )
             with Vertical(id="keys-form"):
                 yield Input(placeholder="Access key ID (AKIA…)", id="access-key-id", compact=True)
@@ -174,21 +163,20 @@ class AuthenticateScreen(Screen[None]):
                 )
             yield Select[str]([], prompt="Pick a profile", id="profile", allow_blank=True, compact=True)
             yield Input(
-                config.mfa_serial or "",
+                form.mfa_serial or "",
                 placeholder="MFA device ARN (optional)",
                 id="mfa-serial",
                 compact=True,
             )
             yield Checkbox(
                 "Assume a role in each account (security-account keys + role per account)",
-                config.assume_roles,
+                form.assume_roles,
                 id="assume-roles",
                 compact=True,
             )
             with Vertical(id="role-arns"):
                 for account in self.state.accounts:
-                    default = default_role_arn(account.id) if account.id else ""
-                    value = config.role_arns.get(account.name, default)
+                    value = form.role_arns.get(account.name, "")
                     with Horizontal(classes="role-row"):
                         yield Label(f"{account.name:<16}", classes="role-label")
                         yield Input(
@@ -199,7 +187,7 @@ class AuthenticateScreen(Screen[None]):
                         )
             yield Checkbox(
                 "Let terragrunt assume the role itself (TERRAGRUNT_IAM_ROLE / TG_IAM_ASSUME_ROLE)",
-                config.child_env is ChildEnvMode.TERRAGRUNT_ROLE,
+                form.terragrunt_role,
                 id="terragrunt-role",
                 compact=True,
             )
@@ -220,8 +208,8 @@ class AuthenticateScreen(Screen[None]):
 
     def _show_method_fields(self) -> None:
         method = self._form().method
-        self.query_one("#keys-form").display = method is AuthMethod.KEYS
-        self.query_one("#profile").display = method is AuthMethod.PROFILE
+        self.query_one("#keys-form").display = method == "keys"
+        self.query_one("#profile").display = method == "profile"
 
     def on_mount(self) -> None:
         self._show_method_fields()
@@ -230,33 +218,33 @@ class AuthenticateScreen(Screen[None]):
         table.add_columns(
             "account", "status", "expected ID", "reached ID", "time left", "identity (ARN) or error"
         )
-        self._show_results({a.name: self.access.result(a.name) for a in self.state.accounts}, None)
+        self._show_rows(self.service.rows())
         self._load_profiles()
 
     @work(thread=True, exclusive=True, group="auth-profiles", exit_on_error=False)
     def _load_profiles(self) -> None:
         try:
-            profiles = self.access.profiles()
-        except AwsAccessError as exc:
+            profiles = self.service.profiles()
+        except IdentityProblem as exc:
             self._on_ui(self.app, self._say, str(exc), "red")
             return
         self._on_ui(self.app, self._fill_profiles, profiles)
 
-    def _fill_profiles(self, profiles: list[ProfileInfo]) -> None:
+    def _fill_profiles(self, profiles: list[tuple[str, str]]) -> None:
         select = self.query_one("#profile", Select)
-        select.set_options([(p.describe(), p.name) for p in profiles])
-        current = self.access.config.profile
-        if current and any(p.name == current for p in profiles):
+        select.set_options(profiles)
+        current = self.service.current_form().profile
+        if current and any(name == current for _label, name in profiles):
             select.value = current
 
     def _say(self, text: str, style: str = "") -> None:
         self.query_one("#auth-message", Static).update(Text(text, style=style))
 
-    def _form(self) -> AuthConfig:
+    def _form(self) -> AuthForm:
         pressed = self.query_one("#auth-method", RadioSet).pressed_button
-        method = METHODS.get(pressed.id or "", AuthMethod.KEYS) if pressed else AuthMethod.KEYS
+        method = METHODS.get(pressed.id or "", "keys") if pressed else "keys"
         profile = self.query_one("#profile", Select).value
-        return AuthConfig(
+        return AuthForm(
             method=method,
             profile=profile if isinstance(profile, str) else None,
             assume_roles=self.query_one("#assume-roles", Checkbox).value,
@@ -264,9 +252,7 @@ class AuthenticateScreen(Screen[None]):
                 a.name: self.query_one(f"#role-{a.name}", Input).value.strip() for a in self.state.accounts
             },
             mfa_serial=self.query_one("#mfa-serial", Input).value.strip() or None,
-            child_env=ChildEnvMode.TERRAGRUNT_ROLE
-            if self.query_one("#terragrunt-role", Checkbox).value
-            else ChildEnvMode.SESSION,
+            terragrunt_role=self.query_one("#terragrunt-role", Checkbox).value,
         )
 
     @on(Button.Pressed, "#check")
@@ -291,17 +277,11 @@ class AuthenticateScreen(Screen[None]):
             exit_on_error=False,
         )
 
-    def _check(self, app: App[Any], config: AuthConfig, typed: list[str]) -> None:
+    def _check(self, app: App[Any], form: AuthForm, typed: list[str]) -> None:
         """Worker thread. `app` is passed in: a screen that was closed meanwhile no longer knows its app."""
-        self.access.set_mfa_prompt(mfa_prompt_for(app))
         try:
-            if config.method is AuthMethod.KEYS and (typed[0] or typed[1]):
-                self.access.configure_keys(config, typed[0], typed[1], typed[2] or None)
-            else:
-                self.access.configure(config)
-            results = self.access.check_all()
-            org = self.access.org_cross_check()
-        except AwsAccessError as exc:
+            report = self.service.check(form, (typed[0], typed[1], typed[2]), mfa_prompt_for(app))
+        except IdentityProblem as exc:
             self._on_ui(app, self._failed, str(exc))
             return
         except Exception:
@@ -309,8 +289,8 @@ class AuthenticateScreen(Screen[None]):
             self._on_ui(app, self._failed, "Unexpected error while checking; details are in the log file.")
             return
         # to the App directly: it keeps the identities for its header even if this screen was closed
-        app.post_message(self.IdentitiesChecked(results))
-        self._on_ui(app, self._show_results, results, org)
+        app.post_message(self.IdentitiesChecked(report.results))
+        self._on_ui(app, self._show_report, report)
 
     def _on_ui(self, app: App[Any], callback: Callable[..., None], *args: Any) -> None:
         """Run `callback` on the UI thread if this screen is still shown (the operator may have left)."""
@@ -325,42 +305,26 @@ class AuthenticateScreen(Screen[None]):
         self.query_one("#check", Button).disabled = False
         self._say(message, "bold red")
 
-    def _show_results(self, results: dict[str, IdentityResult], org: OrgCheck | None) -> None:
+    def _show_report(self, report: CheckReport) -> None:
+        self._show_rows(report.rows)
+        self.query_one("#org-check", Static).update("\n".join(report.org_lines))
+
+    def _show_rows(self, rows: list[IdentityRow]) -> None:
         self.query_one("#check", Button).disabled = False
         table = self.query_one("#identities", DataTable)
         table.clear()
-        problems: list[str] = []
-        for name, result in results.items():
-            status = result.status
-            word = {
-                IdentityStatus.ERROR: Text("error", style="bold red"),
-                IdentityStatus.OK: Text("ok", style="bold green"),
-            }.get(status, status_text(status.value))
+        words = {"error": Text("error", style="bold red"), "ok": Text("ok", style="bold green")}
+        for row in rows:
+            word = words.get(row.status, status_text(row.status))
             table.add_row(
-                name,
-                word,
-                result.expected_id or "?",
-                result.reached_id or "-",
-                format_time_left(result.time_left()) if result.reached_id else "-",
-                result.arn or (result.error or "-"),
-                key=name,
+                row.account, word, row.expected_id, row.reached_id, row.time_left, row.detail, key=row.account
             )
-            if status in (IdentityStatus.BLOCKED, IdentityStatus.ERROR):
-                problems.append(
-                    result.explanation if status is IdentityStatus.BLOCKED else f"{name}: {result.error}"
-                )
+        problems = [row.problem for row in rows if row.problem]
         self.query_one("#block-reasons", Static).update(Text("\n".join(problems), style="bold red"))
-        if org is not None:
-            lines = [org.message]
-            lines += [f"missing in org: {n} ({i})" for n, i in org.missing_in_org]
-            lines += [f"not in repo: {i} ({n})" for i, n in org.not_in_repo]
-            self.query_one("#org-check", Static).update("\n".join(lines))
-        checked = [r for r in results.values() if r.status is not IdentityStatus.UNCHECKED]
+        checked = [row for row in rows if row.status != "unchecked"]
         if checked:
-            good = sum(r.ok for r in checked)
-            self._say(
-                f"{good} of {len(results)} accounts confirmed.", "bold green" if good == len(results) else ""
-            )
+            good = sum(row.status == "ok" for row in checked)
+            self._say(f"{good} of {len(rows)} accounts confirmed.", "bold green" if good == len(rows) else "")
 
     def action_back(self) -> None:
         self.app.pop_screen()

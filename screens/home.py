@@ -24,6 +24,7 @@ class HomeScreen(Screen[None]):
         Binding("i", "app.show_authenticate", "AWS identity", id="home.auth"),
         Binding("a", "app.show_apply", "Run Terragrunt", id="home.apply"),
         Binding("r", "refresh", "Refresh", id="home.refresh"),
+        Binding("x", "app.export_transcript", "Export transcript", id="home.export"),
         Binding("q", "app.quit", "Quit", id="home.quit"),
     ]
 

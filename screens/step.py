@@ -89,7 +89,7 @@ class StepScreen(Screen[None]):
         yield Static(self.heading, id="step-header")
         with VerticalScroll(id="step-body"):
             yield Static(f"{self.step.summary}\n{self.view.note}".strip(), id="step-summary")
-            yield AnswerForm(self.module.ANSWERS, id="step-form")
+            yield AnswerForm(self.module.ANSWERS, account=self.account, id="step-form")
             yield Static("[b]Preview[/b] (Ctrl+O after changing answers)", id="step-preview-title")
             yield Static("Preparing the preview…", id="step-preview")
             yield Static(status_text("pending"), id="step-status")

@@ -67,3 +67,24 @@ def test_screens_never_import_boto3_or_botocore() -> None:
         if any(name.split(".")[0] in ("boto3", "botocore", "moto") for name in _imports(path))
     ]
     assert offenders == []
+
+
+def test_screens_never_import_the_aws_layer() -> None:
+    """Screens collect input and show results; AWS access goes through core services (identity, steps)."""
+    offenders = [
+        f"{path.relative_to(REPO)}: {name}"
+        for path in (REPO / "screens").rglob("*.py")
+        for name in sorted(_imports(path))
+        if name == "refarch_tui.aws" or name.startswith("refarch_tui.aws.")
+    ]
+    assert offenders == []
+
+
+def test_steps_never_import_textual_or_screens() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}: {name}"
+        for path in (REPO / "refarch_tui" / "steps").rglob("*.py")
+        for name in sorted(_imports(path))
+        if name.split(".")[0] in ("textual", "screens")
+    ]
+    assert offenders == []

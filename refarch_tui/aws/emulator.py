@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from refarch_tui.atomic import atomic_write_text
+from refarch_tui.atomic import atomic_write_text, open_private_append
 
 HOST = "127.0.0.1"
 RECORD_FILE = "emulator.json"
@@ -242,7 +242,6 @@ def start(workspace_dir: Path) -> EmulatorInfo:
     """Spawn a new emulator for the workspace and return at once (it is not ready yet: see wait_ready)."""
     workspace_dir = Path(workspace_dir)
     logfile = log_path(workspace_dir)
-    logfile.parent.mkdir(parents=True, exist_ok=True)
     record = record_path(workspace_dir)
     port = free_port()
     command = [
@@ -256,7 +255,7 @@ def start(workspace_dir: Path) -> EmulatorInfo:
         str(record),
         "--await-record",
     ]
-    with open(logfile, "ab") as log:
+    with os.fdopen(open_private_append(logfile), "ab") as log:
         log.write(f"\n--- {_now()} starting the sandbox AWS emulator on {HOST}:{port}\n".encode())
         log.flush()
         try:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from refarch_tui import checklist, secrets
+from refarch_tui.atomic import open_private_append, private_dir
 from refarch_tui.live.model import LiveTree
 from refarch_tui.run import catalog as catalog_mod
 from refarch_tui.run import store
@@ -286,8 +287,7 @@ PROGRESS_EVENT_INTERVAL = 0.1  # seconds between resource-progress events of one
 
 
 def _open_append(path: Path) -> IO[str]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = open_private_append(path)
     return os.fdopen(fd, "a", encoding="utf-8", buffering=1 << 16)
 
 
@@ -462,7 +462,7 @@ class Run:
     # -- persistence -------------------------------------------------------------------------------
 
     def _write_meta(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         store.write_json(
             self.directory / store.RUN_FILE,
             {
@@ -1032,8 +1032,8 @@ class Run:
     def _finish_on_disk(self, summary: dict[str, Any]) -> None:
         for unit in self.units:
             if not unit.log_path.exists():
-                unit.log_path.parent.mkdir(parents=True, exist_ok=True)
-                unit.log_path.write_text(f"# {unit.path}: {unit.status.value} — {unit.note or 'no output'}\n")
+                with _open_append(unit.log_path) as handle:
+                    handle.write(f"# {unit.path}: {unit.status.value} — {unit.note or 'no output'}\n")
         store.write_json(self.directory / store.SUMMARY_FILE, summary)
         if self._outcomes is not None:
             self._outcomes.append({"kind": "run_finished", "time": store.iso(self.finished)}, durable=True)

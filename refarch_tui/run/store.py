@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from refarch_tui import secrets
-from refarch_tui.atomic import atomic_write_text
+from refarch_tui.atomic import atomic_write_text, open_private_append
 from refarch_tui.run.model import UnitStatus
 
 RUN_FILE = "run.json"
@@ -52,9 +52,8 @@ class OutcomeLog:
     """Append-only JSON lines; each line is one os.write of a complete line (O_APPEND)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._fd: int | None = open_private_append(path)
 
     def append(self, entry: dict[str, Any], *, durable: bool = False) -> None:
         if self._fd is None:

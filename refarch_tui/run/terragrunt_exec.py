@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from refarch_tui import secrets
+from refarch_tui.atomic import private_dir
 from refarch_tui.run.engine import AccountSession, ImportSpec, InvocationResult
 from refarch_tui.tools import terragrunt as tg
 
@@ -174,7 +175,7 @@ class TerragruntExecutor:
         report_file: Path | None = None
         if self.info.has_report_file and self.info.generation is tg.Generation.V1:
             report_file = session.run.directory / "reports" / f"{session.account.name}-{session.number}.json"
-            report_file.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(report_file.parent)
             with contextlib.suppress(FileNotFoundError):
                 report_file.unlink()
         argv = self.argv(session, report_file)
@@ -193,7 +194,11 @@ class TerragruntExecutor:
             code = await process.wait()
         finally:
             self._processes.discard(process)
-        report = read_report(report_file, session) if report_file is not None else None
+        report = None
+        if report_file is not None:
+            with contextlib.suppress(OSError):
+                os.chmod(report_file, 0o600)  # terragrunt wrote it with its own umask
+            report = read_report(report_file, session)
         return InvocationResult(exit_code=code, report=report)
 
     async def run_imports(self, session: AccountSession, imports: Sequence[ImportSpec]) -> str | None:

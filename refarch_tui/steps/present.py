@@ -52,13 +52,14 @@ def outcome_lines(outcome: StepOutcome) -> list[str]:
     return [secrets.redact(line) for line in lines]
 
 
-def answer_default(spec: AnswerSpec) -> str:
-    """A default as a form shows it ("" for secrets and derived values)."""
+def answer_default(spec: AnswerSpec, account: str = "") -> str:
+    """A default as a form shows it ("" for secrets and derived values; `{account}` filled in)."""
     if spec.secret or spec.default is None:
         return ""
     if spec.kind == "list" and isinstance(spec.default, list | tuple):
         return ", ".join(str(item) for item in spec.default)
-    return str(spec.default)
+    text = str(spec.default)
+    return text.replace("{account}", account) if account else text
 
 
 def typed_answers(specs: tuple[AnswerSpec, ...], typed: Mapping[str, Any]) -> dict[str, Any]:

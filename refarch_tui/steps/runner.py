@@ -128,7 +128,10 @@ def run_planned(ctx: StepContext, plan: StepPlan, accept: Accept = accept_none) 
         return _failed(ctx, step_id, plan, f"unexpected error: {exc}. Details are in {logsetup.log_file()}")
     accepted: Sequence[PlannedEdit] | None = []
     if result.status is not Status.FAILED and result.edits:
-        accepted = accept(list(result.edits))
+        try:
+            accepted = accept(list(result.edits))
+        except StepCancelled as exc:  # e.g. the app closed while the review was open
+            return _cancelled(ctx, step_id, plan, str(exc))
     recorded = recording.record_result(ctx, step_id, result, accepted)
     return StepOutcome(
         step_id,

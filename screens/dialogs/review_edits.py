@@ -16,6 +16,7 @@ from textual.widgets import Button, Footer, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from refarch_tui.live.edits import PlannedEdit
+from refarch_tui.steps.contract import StepCancelled
 
 
 def _title(edit: PlannedEdit) -> str:
@@ -133,12 +134,9 @@ class ReviewEditsDialog(ModalScreen[list[PlannedEdit] | None]):
         self.action_cancel()
 
 
-REVIEW_WAIT_SECONDS = 3600.0
-
-
 def ask_review(app: App[Any], edits: list[PlannedEdit], *, title: str) -> list[PlannedEdit] | None:
     """From a worker thread: show the dialog on the UI thread and wait for the operator's choice (None =
-    cancelled, which writes nothing)."""
+    cancelled: nothing is written). StepCancelled when the app closes before anyone answered."""
     answer: list[list[PlannedEdit] | None] = []
     done = threading.Event()
 
@@ -147,5 +145,7 @@ def ask_review(app: App[Any], edits: list[PlannedEdit], *, title: str) -> list[P
         done.set()
 
     app.call_from_thread(app.push_screen, ReviewEditsDialog(edits, title=title), answered)
-    done.wait(REVIEW_WAIT_SECONDS)
-    return answer[0] if answer else None
+    while not done.wait(0.25):
+        if not app.is_running:
+            raise StepCancelled("the app closed before the edits were reviewed; nothing was recorded")
+    return answer[0]

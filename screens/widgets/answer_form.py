@@ -27,9 +27,10 @@ class AnswerForm(Vertical):
     AnswerForm .answer-help { color: $text-muted; margin-left: 32; height: auto; }
     """
 
-    def __init__(self, specs: tuple[AnswerSpec, ...], *, id: str | None = None) -> None:
+    def __init__(self, specs: tuple[AnswerSpec, ...], *, account: str = "", id: str | None = None) -> None:
         super().__init__(id=id)
         self.specs = specs
+        self.account = account  # fills `{account}` in defaults such as "{account}-services"
 
     def compose(self) -> ComposeResult:
         for spec in self.specs:
@@ -53,7 +54,13 @@ class AnswerForm(Vertical):
         else:
             placeholder = "derived (see below)" if spec.default is None else ""
             kind: Literal["integer", "text"] = "integer" if spec.kind == "int" else "text"
-            yield Input(answer_default(spec), placeholder=placeholder, type=kind, id=field_id, compact=True)
+            yield Input(
+                answer_default(spec, self.account),
+                placeholder=placeholder,
+                type=kind,
+                id=field_id,
+                compact=True,
+            )
 
     def raw_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}

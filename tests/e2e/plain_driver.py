@@ -31,6 +31,13 @@ class PlainDriver:
         self.transcript += seen
         return seen
 
+    def expect_any(self, *patterns: str) -> tuple[int, str]:
+        """Wait for whichever of `patterns` comes first; returns its index and the plain text up to it."""
+        index = int(self.child.expect(list(patterns)))
+        seen = ANSI.sub("", (self.child.before or "") + (self.child.after or ""))
+        self.transcript += seen
+        return index, seen
+
     def choose(self, number: int) -> None:
         self.child.send(str(number))
         self.child.send("\r")

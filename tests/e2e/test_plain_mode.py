@@ -63,3 +63,102 @@ def test_a_locked_workspace_is_refused() -> None:
             plain.close()
     finally:
         workspace.release()
+
+
+def _key_pairs_in_plain(plain: PlainDriver, account: str) -> str:
+    """Create EC2 key pairs in `account` with its defaults, every edit accepted; returns what was seen."""
+    menu = plain.expect(r"Quit \(progress is saved\)")
+    plain.choose(menu_number(menu, "Choose a step and an account"))
+    menu = plain.expect(r"Run Terragrunt")
+    plain.choose(menu_number(menu, "Create EC2 key pairs"))
+    menu = plain.expect(r"prod")
+    plain.choose(menu_number(menu, account))
+    seen = plain.expect(rf"key pair only for the OpenVPN server \[{account}-openvpn\]")
+    plain.enter()
+    plain.expect(rf"\[{account}-services\]")
+    plain.enter()
+    plain.expect(r"ed25519, or rsa-4096")
+    plain.choose(1)
+    plain.expect(r"where the private keys go")
+    plain.enter()
+    plain.expect(r"empty: generate one")
+    plain.enter()
+    seen += plain.expect(r"Go ahead with Create EC2 key pairs in " + account)
+    plain.yes()
+    while True:
+        index, text = plain.expect_any(r"Write this change to \S+\?", r"Result: \w+")
+        seen += text
+        if index == 1:
+            return seen
+        plain.yes()
+
+
+async def test_a_setup_begun_in_plain_mode_continues_in_the_tui_and_back(stop_sandbox_after: None) -> None:
+    from textual.widgets import DataTable
+
+    from refarch_tui.app import make_app
+    from refarch_tui.state import Status
+    from tests.steps.pilot import wait_until
+
+    plain = PlainDriver("--sandbox")
+    try:
+        plain.expect("What next")
+        seen = _key_pairs_in_plain(plain, "dev")
+        # the identity is printed before anything changes AWS, then the plan with its commands
+        assert "Account: dev, ID 368294012756 (SANDBOX" in seen
+        assert "Identity: arn:aws:sts::368294012756:" in seen and "Region: us-east-1" in seen
+        assert "Result: done" in seen
+        menu = plain.expect(r"Quit \(progress is saved\)")
+        plain.choose(menu_number(menu, "Quit (progress is saved)"))
+        assert plain.finish() == 0
+    finally:
+        plain.close()
+
+    workspace = Workspace(paths.sandbox_workspace_dir())
+    state = workspace.load()
+    assert state.record("keypairs", "dev").status is Status.DONE
+    expected_next = state.next_cell()
+    workspace.acquire()
+    try:
+        app = make_app(workspace, state)
+        async with app.run_test(size=(150, 50)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()  # identities and the verified resume
+            table = app.screen.query_one(DataTable)
+            assert str(table.get_cell("keypairs", "dev")) == "done"  # verified again, still holds
+            assert expected_next is not None
+            row, column = table.cursor_coordinate
+            assert (str(list(table.rows)[row].value), str(list(table.columns)[column].value)) == expected_next
+            # continue in the TUI: key pairs for stage through the step screen
+            table.move_cursor(row=3, column=4)
+            await pilot.press("enter")
+            from screens.dialogs.review_edits import ReviewEditsDialog
+            from screens.step import StepScreen
+
+            await wait_until(pilot, lambda: isinstance(app.screen, StepScreen), what="the key pairs screen")
+            screen = app.screen
+            assert isinstance(screen, StepScreen)
+            await wait_until(pilot, lambda: screen.plan is not None, what="the preview")
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: isinstance(app.screen, ReviewEditsDialog), what="Review edits")
+            await pilot.press("y")
+            await wait_until(pilot, lambda: not screen.running, what="the run to finish")
+    finally:
+        workspace.release()
+    assert workspace.load().record("keypairs", "stage").status is Status.DONE
+
+    # and back in plain mode: stage is done there too, and the next cell is the same one
+    plain = PlainDriver("--sandbox")
+    try:
+        screen_text = plain.expect(r"Quit \(progress is saved\)")
+        assert (
+            "Create EC2 key pairs: shared-services pending, dev done, stage done, prod pending" in screen_text
+        )
+        step_id, account = workspace.load().next_cell() or ("", "")
+        from refarch_tui import checklist
+
+        assert f"Next: {checklist.step(step_id).title} in {account}" in screen_text
+        plain.choose(menu_number(screen_text, "Quit (progress is saved)"))
+        assert plain.finish() == 0
+    finally:
+        plain.close()

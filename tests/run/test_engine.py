@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -341,6 +342,18 @@ async def test_a_secret_in_an_over_long_line_is_redacted_whole(
         assert halves[0] not in text and halves[1] not in text, path
     shown = [e.message for e in events] + [line for u in run.units for line in u.log]
     assert not any(secret in m or halves[0] in m or halves[1] in m for m in shown)
+
+
+async def test_run_folders_are_private(tiny_live: Path, make_workspace: MakeWs, fake_tg: Path) -> None:
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["dev"])
+    await run.execute()
+    assert run.succeeded()
+    folders = [run.directory.parent, run.directory, *(p for p in run.directory.rglob("*") if p.is_dir())]
+    files = [p for p in run.directory.rglob("*") if p.is_file()]
+    assert len(folders) > 2 and len(files) > 4
+    assert {p: stat.S_IMODE(p.stat().st_mode) for p in folders} == {p: 0o700 for p in folders}
+    assert {p: stat.S_IMODE(p.stat().st_mode) for p in files} == {p: 0o600 for p in files}
 
 
 async def test_missing_secret_fails_the_account_with_an_action(

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,14 @@ def test_nothing_recorded(workspace: Path) -> None:
     assert emulator.stop(workspace) is False
     with pytest.raises(emulator.EmulatorError, match="refarch-tui sandbox"):
         emulator.wait_ready(workspace, timeout=1)
+
+
+def test_the_emulator_log_is_private(workspace: Path, emulators: EmulatorTracker) -> None:
+    started = emulator.start(workspace)
+    emulators.pids.add(started.pid)
+    log = emulator.log_path(workspace)
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
 
 
 def test_seeded_emulator_lifecycle(workspace: Path, emulators: EmulatorTracker) -> None:

@@ -107,3 +107,20 @@ async def test_g_opens_the_dependency_graph_of_the_workspace_repo(
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_x_exports_the_transcript_and_names_the_file(
+    sandbox_workspace: tuple[Workspace, WorkspaceState],
+) -> None:
+    workspace, state = sandbox_workspace
+    workspace.update_step(state, "backends", "dev", Status.DONE, facts={"bucket": "acme-dev-state"})
+    app = make_app(workspace, state)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        [written] = list(workspace.directory.glob("transcript-*.md"))
+        assert "acme-dev-state" in written.read_text()
+        assert oct(written.stat().st_mode & 0o777) == "0o600"
+        assert any(str(written) in str(n.message) for n in app._notifications)
