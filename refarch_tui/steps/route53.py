@@ -225,8 +225,9 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
 def verify(ctx: StepContext, record: StepRecord) -> Verification:
     recorded: dict[str, dict[str, str]] = record.evidence.get("zones") or {}
     client = ctx.clients("route53")  # AWS errors propagate: the cell is "not checked", not stale
+    tree = ctx.load_tree()  # as the repo is now, not as the context first read it
     for unit_path, entry in recorded.items():
-        unit = ctx.tree.units.get(unit_path)
+        unit = tree.units.get(unit_path)
         if unit is None:
             return Verification.stale(f"{unit_path} is no longer in the live repo")
         try:

@@ -235,8 +235,9 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
 
 
 def verify(ctx: StepContext, record: StepRecord) -> Verification:
+    tree = ctx.load_tree()  # as the repo is now, not as the context first read it
     for unit_path, value in (record.evidence.get(INPUT) or {}).items():
-        unit = ctx.tree.units.get(unit_path)
+        unit = tree.units.get(unit_path)
         if unit is None:
             return Verification.stale(f"{unit_path} is no longer in the live repo")
         try:
