@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from refarch_tui.aws.auth import IdentityResult
     from refarch_tui.live.model import LiveTree
     from refarch_tui.run.controller import RunController
+    from refarch_tui.run.teardown_exec import Teardown
     from refarch_tui.steps import resume
     from refarch_tui.steps.contract import StepContext
     from screens.authenticate import AuthenticateScreen
@@ -41,7 +42,11 @@ def _apply_screen(app: RefarchApp, account: str) -> Screen[None]:
             if left is not None:
                 time_left[name] = f"{int(left.total_seconds() // 60)}m"
     return ApplyScreen(
-        app.run_controller(), sandbox=app.sandbox, identities=app.identities, time_left=time_left
+        app.run_controller(),
+        sandbox=app.sandbox,
+        identities=app.identities,
+        time_left=time_left,
+        blocked=app.blocked,
     )
 
 
@@ -77,6 +82,7 @@ class RefarchApp(App[None]):
         self._run_controller: RunController | None = (
             None  # the app owns runs: closing a screen never ends one
         )
+        self._teardowns: dict[str, Teardown] = {}  # per account, so a finished run's report outlives a screen
 
     # -- header --------------------------------------------------------------------------------------
 
@@ -300,6 +306,13 @@ class RefarchApp(App[None]):
         except StateError as exc:
             self._push_problem(str(exc))
             return
+        except OSError as exc:
+            from refarch_tui import oserrors
+
+            if not oserrors.is_ordinary(exc):
+                raise
+            self._push_problem(oserrors.explain(exc))
+            return
         self._show_home()
 
     def on_home_screen_account_highlighted(self, message: HomeScreen.AccountHighlighted) -> None:
@@ -317,7 +330,8 @@ class RefarchApp(App[None]):
             reason = checklist.not_applicable_reason(step_id, account, owner_account=self.state.ami_owner)
             self.notify(f"Not applicable to {account}: {reason}.")
             return
-        if account in self.blocked:
+        # the apply screen runs every account: a blocked one is unticked there, the others can still run
+        if account in self.blocked and step_id != "terragrunt":
             self.notify(
                 f"{account} is blocked: the credentials reach another account "
                 f"({self.identities.get(account)}). "
@@ -412,6 +426,26 @@ class RefarchApp(App[None]):
 
     def action_show_apply(self) -> None:
         self.open_step("terragrunt", self.current_account or "security")
+
+    def action_show_teardown(self) -> None:
+        """The teardown of the account under the home screen's cursor (one Teardown per account, kept)."""
+        if self.state is None or self.workspace is None or self.current_account is None:
+            return
+        account = self.current_account
+        if account in self.blocked:
+            self.notify(f"{account} is blocked: the credentials reach another account.", severity="error")
+            return
+        from refarch_tui.run.teardown_exec import Teardown
+        from screens.teardown import TeardownScreen
+
+        controller = self.run_controller()
+        teardown = self._teardowns.get(account)
+        if teardown is None:
+            teardown = self._teardowns[account] = Teardown(
+                self.workspace, self.state, account, env_for_account=controller.env_for_account
+            )
+        teardown.identity = self.identities.get(account, "")
+        self.push_screen(TeardownScreen(teardown, controller, sandbox=self.sandbox))
 
     # -- runs ------------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from refarch_tui import __version__, logsetup
+from refarch_tui import __version__, logsetup, oserrors, secrets
 from refarch_tui.state import StateError, Workspace, WorkspaceLocked, WorkspaceState
 
 log = logging.getLogger("refarch_tui.cli")
@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="workspace directory",
     )
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="verbose log file")
+    common.add_argument(
+        "--allow-plaintext-keyring",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="accept a keyring backend that stores secrets in plain text (not recommended)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sandbox = sub.add_parser(
@@ -94,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
     apply.add_argument("--account", action="append", metavar="NAME", help="only this account (repeatable)")
     apply.add_argument("--report", type=Path, metavar="FILE", help="write the JSON run report here")
+
+    add_teardown_parser(sub, common)
 
     step = sub.add_parser(
         "step",
@@ -137,7 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    log_path = logsetup.configure(debug=bool(getattr(args, "debug", False)))
+    # one place: whatever this process does with the keyring honours the flag (before or after the command)
+    secrets.allow_plaintext_keyring(bool(getattr(args, "allow_plaintext_keyring", False)))
+    workspace = getattr(args, "workspace", None)
+    near = Path(workspace) if workspace else None
+    try:
+        log_path = logsetup.configure(debug=bool(getattr(args, "debug", False)))
+    except OSError as exc:
+        print(f"refarch-tui: cannot open the log file: {oserrors.explain(exc)}", file=sys.stderr)
+        return oserrors.EXIT_FILE_PROBLEM
     try:
         return dispatch(args, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
@@ -146,6 +162,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
         return 0
+    except EOFError:  # Ctrl-D where a typed answer was expected: nothing more is done
+        print("\nrefarch-tui: end of input (Ctrl-D) where an answer was expected; nothing more was done.",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    except OSError as exc:
+        if not oserrors.is_ordinary(exc):
+            log.exception("unexpected error")
+            print(f"refarch-tui: unexpected error: {exc}\nDetails are in {log_path}", file=sys.stderr)
+            return 70
+        # full or read-only disks, permissions, a folder where a file belongs: the operator's to fix
+        log.warning("file problem: %s", exc, exc_info=True)
+        print(f"refarch-tui: {oserrors.explain(exc, near=near)}", file=sys.stderr)
+        return oserrors.EXIT_FILE_PROBLEM
     except Exception as exc:  # the operator gets a sentence and the log's path, the log gets the traceback
         log.exception("unexpected error")
         print(f"refarch-tui: unexpected error: {exc}\nDetails are in {log_path}", file=sys.stderr)
@@ -170,6 +199,8 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return graph_cli.main(args.live_dir, as_json=args.json, destroy=args.destroy, stdout=out, stderr=err)
     if command == "apply":
         return apply_command(args, out, err)
+    if command == "teardown":
+        return teardown_command(args, out, err)
     if command == "export":
         return export_command(args, out, err)
     if command == "step":
@@ -332,6 +363,13 @@ def _confirm_reset(directory: Path, confirmation: str | None, out: TextIO, err: 
     return True
 
 
+def _absolute(path: Path) -> str:
+    try:
+        return str(Path(path).expanduser().resolve())
+    except (OSError, RuntimeError):
+        return os.path.abspath(Path(path).expanduser())
+
+
 def init_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The welcome screen without the TUI: discover accounts, refuse on problems, create the workspace."""
     from refarch_tui.accounts import discover_accounts
@@ -339,7 +377,7 @@ def init_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     discovery = discover_accounts(args.live_dir)
     document: dict[str, object] = {
-        "live_dir": str(discovery.live_dir),
+        "live_dir": _absolute(discovery.live_dir),  # as the workspace stores it
         "accounts": [{"name": a.name, "id": a.id} for a in discovery.accounts],
         "regions": discovery.regions,
         "errors": discovery.problems,
@@ -417,18 +455,26 @@ def status_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def doctor_command(args: argparse.Namespace, out: TextIO) -> int:
+    """Exit 1 when a piece the workspace's mode needs is missing (no workspace: what real AWS needs)."""
     from refarch_tui import doctor
-
-    document = doctor.report(allow_plaintext=bool(getattr(args, "allow_plaintext_keyring", False)))
     from refarch_tui.aws.doctor import aws_report_for_workspace
+    from refarch_tui.state import Mode, last_workspace
 
     workspace = getattr(args, "workspace", None)
+    directory = Path(workspace) if workspace else last_workspace()
+    mode = Mode.REAL
+    if directory is not None:
+        with contextlib.suppress(StateError):  # a corrupt workspace is reported in the aws section
+            mode = Workspace(directory).load().mode
+    document = doctor.report(
+        allow_plaintext=bool(getattr(args, "allow_plaintext_keyring", False)), mode=mode.value
+    )
     document["aws"] = aws_report_for_workspace(Path(workspace) if workspace else None)
     if args.json:
         print(json.dumps(document, indent=2), file=out)
     else:
         print(doctor.render_text(document), file=out)
-    return 0
+    return 1 if document["missing_required"] else 0
 
 
 def report_path_problem(path: Path) -> str | None:
@@ -506,6 +552,99 @@ def apply_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             env_for_account=env_for_account,
             stdout=out,
         )
+    finally:
+        workspace.release()
+
+
+def add_teardown_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    teardown = sub.add_parser(
+        "teardown",
+        parents=[common],
+        help="plan, rehearse or run the guided teardown of one account",
+        description="Without --plan or --rehearse this destroys the account's units, wave by wave, after "
+        "the account's name is typed (or given with --confirm). Exit 0: every planned unit destroyed "
+        "(or planned); 1: some were not; 2: it could not start (nothing ran).",
+    )
+    teardown.add_argument("--sandbox", action="store_true", help="use the sandbox workspace")
+    teardown.add_argument("--account", required=True, metavar="NAME", help="the account to tear down")
+    mode = teardown.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--plan", action="store_true", help="print the destroy plan and its findings; runs nothing"
+    )
+    mode.add_argument(
+        "--rehearse", action="store_true", help="`plan -destroy` every planned unit; destroys nothing"
+    )
+    teardown.add_argument(
+        "--confirm",
+        metavar="NAME",
+        help="the typed confirmation: the account's name, exactly (no terminal needed)",
+    )
+    teardown.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    teardown.add_argument("--report", type=Path, metavar="FILE", help="write the JSON run report here")
+
+
+def teardown_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from refarch_tui import sandbox
+    from refarch_tui.workspaces import resolve
+
+    if args.sandbox:
+        try:
+            workspace, state = sandbox.open_sandbox(start_emulator=False)
+        except StateError as exc:
+            print(f"refarch-tui: {exc}", file=err)
+            return 2
+    else:
+        resolved = resolve(getattr(args, "workspace", None))
+        if resolved is None:
+            print("refarch-tui: no workspace yet: run `refarch-tui` or pass --sandbox", file=err)
+            return 2
+        loaded = _load(resolved, err)
+        if loaded is None:
+            return 2
+        workspace, state = resolved, loaded
+    if args.account not in state.account_names:
+        print(
+            f"refarch-tui: no account named {args.account} in the workspace; accounts: "
+            f"{', '.join(state.account_names)}",
+            file=err,
+        )
+        return 2
+    if not _acquire(workspace, err):
+        return 2
+    try:
+        from refarch_tui.aws.errors import AwsAccessError
+        from refarch_tui.run import teardown_line
+        from refarch_tui.run.env import EnvForAccount
+        from refarch_tui.run_access import account_environments
+
+        info = err if args.json else out
+
+        def access() -> tuple[EnvForAccount | None, str]:
+            identities: dict[str, str] = {}
+            env = account_environments(workspace, state, [args.account], info, identities=identities)
+            return env, identities.get(args.account, "")
+
+        action: teardown_line.Action = "plan" if args.plan else "rehearse" if args.rehearse else "destroy"
+        interactive = sys.stdin.isatty()
+        try:
+            return teardown_line.main(
+                workspace=workspace,
+                state=state,
+                account=args.account,
+                action=action,
+                confirm=args.confirm,
+                as_json=args.json,
+                report=args.report,
+                access=access,
+                out=out,
+                err=err,
+                prompter=teardown_line.Prompter(ask=teardown_line.terminal_ask(err) if interactive else None),
+            )
+        except AwsAccessError as exc:
+            print(f"refarch-tui teardown: {exc}", file=err)
+            return 2
     finally:
         workspace.release()
 

@@ -22,9 +22,20 @@ class Check:
     version: str | None
     detail: str = ""
     hint: str = ""
+    required: bool = True  # in the mode checked for: a missing required piece makes doctor exit 1
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# What each mode cannot do without (the rest is needed by one step only, and that step says so):
+# - sandbox: Python packages and a secure keyring; terragrunt is rehearsed when absent;
+# - real AWS: the same, plus terragrunt and one of terraform/tofu to run the apply.
+REAL_ONLY = frozenset({"terragrunt", "terraform/tofu"})
+OPTIONAL = {
+    "packer": "needed by the AMI step only",
+    "docker": "needed by the Docker images step only",
+}
 
 
 _VERSION = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)")
@@ -89,35 +100,61 @@ def keyring_check(*, allow_plaintext: bool = False) -> Check:
     return Check("keyring", True, package_check("keyring").version, name)
 
 
-def run_checks(*, allow_plaintext: bool = False) -> list[Check]:
-    return [
+def iac_check() -> Check:
+    """terragrunt runs terraform or tofu: one line, whichever is installed (both when both are)."""
+    found = [
+        check for check in (tool_check("terraform", ["version"]), tool_check("tofu", ["version"])) if check.ok
+    ]
+    if not found:
+        return Check(
+            "terraform/tofu", False, None, "neither terraform nor tofu is on PATH", TOOL_HINTS["terraform"]
+        )
+    detail = "; ".join(f"{check.name} {check.version} at {check.detail}" for check in found)
+    return Check("terraform/tofu", True, found[0].version, detail)
+
+
+def run_checks(*, allow_plaintext: bool = False, mode: str = "real") -> list[Check]:
+    checks = [
         Check("python", True, platform.python_version(), platform.python_implementation()),
         package_check("textual"),
         package_check("boto3"),
         tool_check("packer", ["version"]),
         tool_check("docker", ["--version"]),
         terragrunt_check(),
-        tool_check("terraform", ["version"]),
-        tool_check("tofu", ["version"]),
+        iac_check(),
         keyring_check(allow_plaintext=allow_plaintext),
     ]
+    for check in checks:
+        if check.name in OPTIONAL or (mode == "sandbox" and check.name in REAL_ONLY):
+            check.required = False
+    return checks
 
 
-def report(*, allow_plaintext: bool = False) -> dict[str, Any]:
+def report(*, allow_plaintext: bool = False, mode: str = "real") -> dict[str, Any]:
+    """`mode` is the workspace's (sandbox or real); without a workspace, what real AWS needs."""
+    checks = run_checks(allow_plaintext=allow_plaintext, mode=mode)
     return {
-        "checks": [c.to_json() for c in run_checks(allow_plaintext=allow_plaintext)],
+        "mode": mode,
+        "checks": [c.to_json() for c in checks],
+        "missing_required": [c.name for c in checks if c.required and not c.ok],
         "log_file": str(logsetup.log_file()),
     }
 
 
 def render_text(document: dict[str, Any]) -> str:
-    lines = []
+    mode = "the sandbox" if document.get("mode") == "sandbox" else "real AWS"
+    lines = [f"required for {mode}: " + ", ".join(c["name"] for c in document["checks"] if c["required"])]
     for check in document["checks"]:
-        mark = "ok     " if check["ok"] else "MISSING"
+        mark = "ok     " if check["ok"] else ("MISSING" if check["required"] else "absent ")
         version = check["version"] or "-"
-        lines.append(f"{mark}  {check['name']:<11} {version:<10} {check['detail']}")
-        if check["hint"]:
+        line = f"{mark}  {check['name']:<14} {version:<10} {check['detail']}"
+        if not check["required"] and not check["ok"]:
+            line += f" (optional: {OPTIONAL.get(check['name'], 'not needed in ' + mode)})"
+        lines.append(line)
+        if check["hint"] and not check["ok"]:
             lines.append(f"         fix: {check['hint']}")
+    if document.get("missing_required"):
+        lines.append(f"missing for {mode}: {', '.join(document['missing_required'])} (exit 1)")
     aws = document.get("aws")
     if aws is not None:
         if not aws.get("configured"):

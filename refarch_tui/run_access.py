@@ -29,7 +29,12 @@ def _line_mfa_prompt(question: str) -> str:
 
 
 def account_environments(
-    workspace: Workspace, state: WorkspaceState, accounts: list[str] | None, out: TextIO
+    workspace: Workspace,
+    state: WorkspaceState,
+    accounts: list[str] | None,
+    out: TextIO,
+    *,
+    identities: dict[str, str] | None = None,
 ) -> EnvForAccount:
     """Check the identity of every selected account, print it, and return the per-account env builder.
 
@@ -53,5 +58,7 @@ def account_environments(
     for name, result in access.check_all().items():
         if name in selected:
             print(f"identity {name}: {result.explanation if not result.ok else result.summary}", file=out)
+            if identities is not None:
+                identities[name] = result.summary if result.ok else f"not confirmed: {result.explanation}"
     generation = terragrunt_generation()
     return lambda account: access.environment_for(account, base_env={}, terragrunt_generation=generation)

@@ -150,8 +150,23 @@ def backend_is_secure(backend: Any | None = None) -> bool:
     )
 
 
+_plaintext_allowed = False  # the operator's --allow-plaintext-keyring, for everything this process does
+
+
+def allow_plaintext_keyring(allowed: bool = True) -> None:
+    """Set once by the command line: every keyring access of this process (doctor, keys typed on the
+    Authenticate screen, secrets an apply injects, steps, export) then accepts a plain-text backend."""
+    global _plaintext_allowed
+    _plaintext_allowed = allowed
+
+
+def plaintext_keyring_allowed() -> bool:
+    return _plaintext_allowed
+
+
 def check_keyring(*, allow_plaintext: bool = False) -> str:
     """Name of the usable keyring backend, or KeyringError saying how to get one."""
+    allow_plaintext = allow_plaintext or _plaintext_allowed
     backend = _backend()
     name = backend_name(backend)
     if "fail" in name.lower() or "null" in name.lower():

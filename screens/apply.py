@@ -8,7 +8,7 @@ stops a run, and reopening it shows the run again — or, after a crash, the las
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from rich.text import Text
@@ -59,8 +59,10 @@ class ApplyScreen(Screen[None]):
         sandbox: bool = False,
         identities: Mapping[str, str] | None = None,
         time_left: Mapping[str, str] | None = None,
+        blocked: Collection[str] = (),
     ) -> None:
         super().__init__()
+        self.blocked = set(blocked)  # credentials reach another account: unticked, the run would fail them
         self.controller = controller
         self.sandbox = sandbox
         self.identities = dict(identities or {})
@@ -162,9 +164,12 @@ class ApplyScreen(Screen[None]):
                 f"{account.name} ({account.account_id or '?'}) · {account.units} units · {account.region} · "
                 f"{identity}{left}{secrets}"
             )
-            if account.pending_steps:
+            if account.name in self.blocked:
+                label += " · BLOCKED: the credentials reach another account — fix it with i; it would fail"
+            elif account.pending_steps:
                 label += f" · ⚠ {len(account.pending_steps)} step(s) not done — tick to run anyway"
-            await box.mount(Checkbox(label, value=not account.pending_steps, id=f"run-{account.name}"))
+            ticked = not account.pending_steps and account.name not in self.blocked
+            await box.mount(Checkbox(label, value=ticked, id=f"run-{account.name}"))
             if account.pending_steps:
                 await box.mount(
                     Static("not done: " + "; ".join(account.pending_steps), classes="pending-steps")

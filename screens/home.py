@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -23,6 +24,7 @@ class HomeScreen(Screen[None]):
         Binding("g", "app.show_graph", "Graph", id="home.graph"),
         Binding("i", "app.show_authenticate", "AWS identity", id="home.auth"),
         Binding("a", "app.show_apply", "Run Terragrunt", id="home.apply"),
+        Binding("t", "app.show_teardown", "Teardown (this account)", id="home.teardown"),
         Binding("r", "refresh", "Refresh", id="home.refresh"),
         Binding("x", "app.export_transcript", "Export transcript", id="home.export"),
         Binding("q", "app.quit", "Quit", id="home.quit"),
@@ -114,7 +116,8 @@ class HomeScreen(Screen[None]):
             account_id = self.state.account(account).id or "no account ID"
             lines.append(f"Account: [b]{account}[/b] ({account_id})")
             status = record.status.value
-            lines.append(f"Status: {status}")
+            blocked = account in self.blocked and self.state.applies(step_id, account)
+            lines.append(f"Status: blocked (recorded: {status})" if blocked else f"Status: {status}")
             if status == "stale":
                 lines.append(f"[b magenta]No longer holds:[/] {record.message}")
                 lines.append("Enter opens the step: running it again repairs this.")
@@ -128,9 +131,11 @@ class HomeScreen(Screen[None]):
                 lines.append(record.message)
             for key, value in record.facts.items():
                 lines.append(f"  {key} = {value}")
-            if self.identities.get(account) == "blocked":
+            if account in self.blocked:  # from the identity check's status, never from its wording
+                reached = escape(self.identities.get(account, "another account"))
                 lines.append(
-                    "[b red]Blocked: the identity reached is not this account. Nothing runs here.[/]"
+                    f"[b red]Blocked: the identity reached is not this account ({reached}). Nothing runs "
+                    "here until a check on the AWS identity screen (i) reaches it.[/]"
                 )
         lines += ["", "[dim]Enter opens this step for the account.[/dim]"]
         self.query_one("#cell-detail", Static).update("\n".join(lines))

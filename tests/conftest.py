@@ -41,6 +41,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     from refarch_tui import secrets
 
     secrets.forget_all_registered()
+    secrets.allow_plaintext_keyring(False)  # cli.main sets it from --allow-plaintext-keyring
 
 
 @pytest.fixture(autouse=True)

@@ -131,7 +131,7 @@ def _seen(dump: Path) -> dict[str, list[dict[str, str]]]:
 
 def test_doctor_probes_get_a_minimal_environment(probed_tools: Path) -> None:
     checks = {c.name: c for c in doctor.run_checks(allow_plaintext=True)}
-    assert all(checks[name].ok for name in ("packer", "docker", "terraform", "tofu", "terragrunt"))
+    assert all(checks[name].ok for name in ("packer", "docker", "terraform/tofu", "terragrunt"))
     seen = _seen(probed_tools)
     assert set(seen) == {"packer", "docker", "terraform", "tofu", "terragrunt"}
     for tool, environments in seen.items():

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 ClientHook = Callable[[str, str, Any], None]
 
 SOURCE = "source"
+MANAGEMENT = "management"  # the organization's management account (its keys are known in the sandbox only)
 SHORT_WARNING = timedelta(minutes=15)
 MFA_SESSION_SECONDS = 43200  # one MFA code serves every account for up to 12 hours
 
@@ -115,6 +116,7 @@ class AwsAccess:
         client_hook: ClientHook | None = None,
         env: Mapping[str, str] | None = None,
         sandbox_keys: AccessKeys = SANDBOX_KEYS,
+        organization_keys: AccessKeys | None = None,
     ) -> None:
         from refarch_tui.aws.keys import workspace_key_id
 
@@ -130,6 +132,8 @@ class AwsAccess:
             )
         self.endpoint_url = endpoint_url
         self.sandbox_keys = sandbox_keys
+        # the sandbox emulator's management account: lets the sandbox compare its seeded organization
+        self.organization_keys = organization_keys if self.sandbox else None
         self.mfa_prompt = mfa_prompt
         self.client_hook = client_hook
         self._env = env
@@ -654,6 +658,9 @@ class AwsAccess:
     def org_cross_check(self) -> OrgCheck:
         """Compare the workspace's accounts with the organization's, using the first identity allowed to."""
         candidates: list[tuple[str, Any]] = []
+        if self.organization_keys is not None:
+            session = clients.isolated_session(self.organization_keys, self.region)
+            candidates.append((MANAGEMENT, self._client(MANAGEMENT, session, "organizations")))
         try:
             profile = None if self.sandbox else self.config.profile
             candidates.append((SOURCE, self._source_client(profile, self._source(profile), "organizations")))
@@ -670,19 +677,39 @@ class AwsAccess:
                     for item in page["Accounts"]:
                         listed[str(item["Id"])] = str(item.get("Name", ""))
             except Exception as exc:
-                last_error = explain(exc, endpoint=self.endpoint_url).message
+                last_error = _member_hint(org) or explain(exc, endpoint=self.endpoint_url).message
                 continue
-            if not listed:  # AWS always lists at least the management account of an organization
-                last_error = "the organization lists no accounts (AWS Organizations not in use?)"
+            if not listed:
+                # AWS refuses a member account; the emulator answers it with an empty list
+                last_error = (
+                    _member_hint(org) or "your identity is in no organization (AWS Organizations not in use)"
+                )
                 continue
             repo = {a.name: a.id for a in self.state.accounts if a.id}
             missing = tuple(sorted((n, i) for n, i in repo.items() if i not in listed))
             extra = tuple(sorted((i, n) for i, n in listed.items() if i not in set(repo.values())))
-            source = "your identity" if who == SOURCE else f"the {who} session"
+            source = {
+                SOURCE: "your identity",
+                MANAGEMENT: "the sandbox organization's management account",
+            }.get(who, f"the {who} session")
             return OrgCheck(
                 True, f"organization listed through {source}: {len(listed)} accounts", missing, extra
             )
         return OrgCheck(False, f"Organization accounts not compared: {last_error}")
+
+
+def _member_hint(org: Any) -> str | None:
+    """Why a member account cannot list its organization, naming the account that can; None if no org."""
+    try:
+        organization = org.describe_organization()["Organization"]
+    except Exception:
+        return None
+    management = organization.get("MasterAccountId", "?")
+    return (
+        f"your identities are members of organization {organization.get('Id', '?')}, whose accounts only its "
+        f"management account {management} (or a delegated administrator) may list; check with that account's "
+        "credentials to compare"
+    )
 
 
 def _no_credentials() -> Exception:
@@ -706,5 +733,13 @@ def for_workspace(
         workspace=workspace,
         endpoint_url=info.endpoint,
         sandbox_keys=AccessKeys(info.access_key_id, info.secret_access_key),
+        organization_keys=sandbox_organization_keys(info.secret_access_key),
         mfa_prompt=mfa_prompt,
     )
+
+
+def sandbox_organization_keys(secret_access_key: str) -> AccessKeys:
+    """The emulator's management account: any key ID it does not know acts there (fake, not a secret)."""
+    from refarch_tui.aws import emulator
+
+    return AccessKeys(emulator.MANAGEMENT_ACCESS_KEY_ID, secret_access_key)

@@ -53,7 +53,7 @@ def aws_report_for_workspace(
     `endpoint_url` sends a real-mode workspace's calls to another endpoint (tests, AWS-compatible emulators);
     a sandbox workspace always uses its own emulator."""
     from refarch_tui.aws import emulator
-    from refarch_tui.aws.access import AwsAccess
+    from refarch_tui.aws.access import AwsAccess, sandbox_organization_keys
     from refarch_tui.aws.keys import AccessKeys, workspace_key_id
     from refarch_tui.state import Mode, StateError, Workspace, last_workspace
 
@@ -77,6 +77,7 @@ def aws_report_for_workspace(
             }
         endpoint = info.endpoint
         keys_kwargs["sandbox_keys"] = AccessKeys(info.access_key_id, info.secret_access_key)
+        keys_kwargs["organization_keys"] = sandbox_organization_keys(info.secret_access_key)
     try:
         access = AwsAccess(
             state, workspace_id=workspace_key_id(workspace.directory), endpoint_url=endpoint, **keys_kwargs

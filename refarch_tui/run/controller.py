@@ -311,6 +311,17 @@ class RunController:
         self.task = asyncio.get_running_loop().create_task(run.execute(), name=f"run {run.id}")
         return run
 
+    def adopt(self, run: Run) -> Run:
+        """Starts a run built elsewhere (a teardown phase) as the current one, in the App's event loop."""
+        if self.running:
+            raise PreflightError("a run is already in progress; cancel it or wait for it to finish")
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.current = run
+        self._unsubscribe = run.subscribe(self._forward)
+        self.task = asyncio.get_running_loop().create_task(run.execute(), name=f"run {run.id}")
+        return run
+
     def rerun_targets(self) -> dict[str, list[str]]:
         """What did not succeed in the current run, or in the last run on disk (after a crash)."""
         if self.current is not None and self.current.done:

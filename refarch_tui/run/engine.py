@@ -62,6 +62,7 @@ class RunConfig:
     tree: LiveTree
     accounts: Sequence[str]
     command: Command = "apply"
+    tf_args: Sequence[str] = ()  # after the command, e.g. ("-destroy",) for a destroy plan
     only_units: Mapping[str, Collection[str]] | None = None  # rerun: per account, the units to run
     max_auto_retries: int = 2  # runner retries of known transient errors, after terragrunt's own
     backoff_base: float = 5.0
@@ -334,7 +335,7 @@ class Run:
         from refarch_tui.live import waves as live_waves
 
         tree = self.config.tree
-        destroy = self.config.command == "destroy"
+        destroy = self.config.command == "destroy" or "-destroy" in self.config.tf_args
         selected = checklist.order_accounts(self.config.accounts)
         for name in selected:
             only = None if self.config.only_units is None else set(self.config.only_units.get(name, ()))
@@ -916,16 +917,29 @@ class Run:
                 source_update = source_update or known.action is catalog_mod.Action.SOURCE_UPDATE
         if not retry:
             return [], False
-        # dependents that were skipped come along when every dependency is done or rerun with them
+        # units that were skipped come along when everything that had to run before them is done or rerun
+        # with them: their dependencies for an apply, the units that depend on them for a destroy
+        before = self._destroy_predecessors(account) if self.config.command == "destroy" else None
         for unit in sorted(targets, key=lambda u: u.wave):
             if unit.status is not UnitStatus.SKIPPED:
                 continue
+            first = unit.dependencies if before is None else before.get(unit.path, ())
             if all(
                 dep not in account.units or account.units[dep].status is UnitStatus.SUCCEEDED or dep in retry
-                for dep in unit.dependencies
+                for dep in first
             ):
                 retry.add(unit.path)
         return [u for u in targets if u.path in retry], source_update
+
+    @staticmethod
+    def _destroy_predecessors(account: AccountRun) -> dict[str, tuple[str, ...]]:
+        """unit -> the units of this run that depend on it (a destroy must take them down first)."""
+        result: dict[str, list[str]] = {path: [] for path in account.units}
+        for path, unit in account.units.items():
+            for dep in unit.dependencies:
+                if dep in result:
+                    result[dep].append(path)
+        return {path: tuple(units) for path, units in result.items()}
 
     def _mark_recovered(self, account: AccountRun) -> None:
         titles: dict[str, list[str]] = {}

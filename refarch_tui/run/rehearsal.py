@@ -122,8 +122,9 @@ class RehearsalExecutor:
         rng = self._rng(unit.path)
         kind = self.inject.get(unit.path)
         verb = session.run.config.command
+        shown = " ".join([verb, *session.run.config.tf_args])
         self._line(
-            session, "INFO", unit, f"SIMULATED `tofu {verb}` (rehearsal: nothing is deployed)", tf=False
+            session, "INFO", unit, f"SIMULATED `tofu {shown}` (rehearsal: nothing real is touched)", tf=False
         )
         attempts_to_fail = 0
         if kind == TERRAGRUNT_RECOVERS and not self._failures.get(unit.path):
@@ -152,8 +153,19 @@ class RehearsalExecutor:
         if self._cancelled:
             return
         resources = _resources(unit.path, rng)
+        destroying = verb == "destroy" or "-destroy" in session.run.config.tf_args
         self._line(session, "STDOUT", unit, "OpenTofu will perform the following actions:")
-        self._line(session, "STDOUT", unit, f"Plan: {len(resources)} to add, 0 to change, 0 to destroy.")
+        if destroying:
+            for resource in resources:
+                self._line(session, "STDOUT", unit, f"  # {resource} will be destroyed")
+        self._line(
+            session,
+            "STDOUT",
+            unit,
+            f"Plan: 0 to add, 0 to change, {len(resources)} to destroy."
+            if destroying
+            else f"Plan: {len(resources)} to add, 0 to change, 0 to destroy.",
+        )
         if verb == "plan":
             return
         action, done, past = (

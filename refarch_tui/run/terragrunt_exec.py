@@ -150,6 +150,7 @@ class TerragruntExecutor:
             include_dirs=include,
             exclude_dirs=exclude,
             report_file=report_file,
+            extra_tf_args=tuple(session.run.config.tf_args),
         )
         return tg.build_command(self.info, options)
 

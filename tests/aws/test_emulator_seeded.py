@@ -31,10 +31,30 @@ def test_seeded_sandbox_reaches_every_account_and_matches_the_organization(
     assert all(r.ok for r in results.values()), [r.explanation for r in results.values()]
     source = access._source_client(None, access._source(None), "sts").get_caller_identity()
     assert source["Account"] == ACCOUNTS["security"] and source["Arn"].endswith(f"user/{emulator.ADMIN_USER}")
-    # the security account is a member: it cannot list the organization, and the check says so
+    # the security account is a member: it cannot list the organization; the check says who can
     org = access.org_cross_check()
     assert not org.checked and "not compared" in org.message
+    assert "not in use" not in org.message
+    assert f"management account {emulator.MANAGEMENT_ACCOUNT_ID}" in org.message
     assert aws_report(access)["organization"]["checked"] is False
+
+
+def test_the_sandbox_finds_its_seeded_organization(
+    seeded: str, sandbox_state: WorkspaceState, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from refarch_tui.aws.access import for_workspace
+
+    info = emulator.EmulatorInfo(endpoint=seeded, pid=0, port=0, started="", log_path="", seeded=True)
+    monkeypatch.setattr(emulator, "wait_ready", lambda directory, **kw: info)
+    access = for_workspace(workspace, sandbox_state)  # as the app and line mode build it
+    assert all(r.ok for r in access.check_all().values())
+    org = access.org_cross_check()
+    assert org.checked, org.message
+    assert "management account" in org.message and "6 accounts" in org.message
+    assert org.missing_in_org == ()
+    assert [account_id for account_id, _name in org.not_in_repo] == [emulator.MANAGEMENT_ACCOUNT_ID]
+    report = aws_report(access)["organization"]
+    assert report["checked"] is True and report["missing_in_org"] == []
 
 
 def test_organization_cross_check_from_the_management_account(

@@ -13,6 +13,10 @@ include {
   path = find_in_parent_folders()
 }
 
+# Production data: terragrunt refuses to destroy this unit while this is true (undeploy guidance). Set it
+# to false, deliberately, before a teardown that should remove the database.
+prevent_destroy = true
+
 locals {
   # Automatically load account-level and region-level variables.
   account_vars = read_terragrunt_config(find_in_parent_folders("account.hcl"))
