@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs, only when missing.
-#   venv: what `python3 -m venv` needs;  test: also dbus, gnome-keyring, tmux, packer.
+#   venv: what `python3 -m venv` needs;  test: also dbus, gnome-keyring, tmux, packer, a JRE (keytool).
 set -euo pipefail
 want=()
 python=$(command -v python3.11 || command -v python3)
@@ -10,6 +10,7 @@ if [ "${1:-test}" = test ]; then
     command -v gnome-keyring-daemon >/dev/null || want+=(gnome-keyring)
     command -v tmux >/dev/null || want+=(tmux)
     command -v packer >/dev/null || want+=(packer)
+    command -v keytool >/dev/null || want+=(default-jre-headless)  # reads back the Java trust stores
 fi
 [ ${#want[@]} -eq 0 ] && exit 0
 sudo=""

@@ -1,8 +1,9 @@
 """Which AWS accounts (and regions) an infrastructure-live repo holds, found quickly and without surprises.
 
 An account is a top-level folder of the live repo that holds Terragrunt units (or an ``account.hcl``).
-Its ID comes from ``<account>/account.hcl`` (``locals { account_id = "..." }``) or from an optional
-``accounts.json`` at the live root (``{"dev": "368294012756"}`` or ``[{"name": "dev", "id": "..."}]``).
+Its ID comes from ``<account>/account.hcl`` (``locals { account_id = "..." }``, or ``aws_account_id``) or
+from an optional ``accounts.json`` at the live root (``{"dev": "368294012756"}`` or
+``[{"name": "dev", "id": "..."}]``).
 Regions are ``<account>/<region>/region.hcl`` folders, or folders named like an AWS region.
 
 Nothing here parses units: only ``account.hcl`` is read (with a small pattern, not the HCL parser), so the
@@ -27,7 +28,8 @@ REGION_FILE = "region.hcl"
 ACCOUNTS_JSON = "accounts.json"
 UNIT_FILE = "terragrunt.hcl"
 
-_ACCOUNT_ID_RE = re.compile(r"""(?<![\w.-])account_id[ \t]*=[ \t]*(?:"([^"\n]*)"|([0-9]+))""")
+# Gruntwork's examples name the local `aws_account_id`; both spellings are read
+_ACCOUNT_ID_RE = re.compile(r"""(?<![\w.-])(?:aws_)?account_id[ \t]*=[ \t]*(?:"([^"\n]*)"|([0-9]+))""")
 _COMMENT_RE = re.compile(r"""/\*.*?\*/|(?:#|//)[^\n]*""", re.DOTALL)
 _TWELVE_DIGITS = re.compile(r"^[0-9]{12}$")
 REGION_NAME_RE = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
@@ -173,10 +175,12 @@ def discover_accounts(live_dir: Path) -> AccountDiscovery:
             result.regions_by_account[name] = regions
             account_id: str | None = None
             source = ""
+            file_without_key = False
             if has_account_file:
                 account_id, problem = _read_account_id(folder / ACCOUNT_FILE)
                 if problem:
                     problems.append(problem)
+                file_without_key = account_id is None and problem is None
                 source = str(folder / ACCOUNT_FILE)
             if name in json_ids:
                 if account_id is not None and account_id != json_ids[name]:
@@ -187,7 +191,13 @@ def discover_accounts(live_dir: Path) -> AccountDiscovery:
                 elif account_id is None:
                     account_id = json_ids[name]
                     source = str(live / ACCOUNTS_JSON)
-            if account_id is None:
+            if account_id is None and file_without_key:
+                problems.append(
+                    f"{folder / ACCOUNT_FILE} has no account_id (or aws_account_id) in its locals. Add "
+                    f'locals {{ account_id = "<12 digits>" }} to it, or list "{name}" in '
+                    f"{live / ACCOUNTS_JSON}."
+                )
+            elif account_id is None:
                 problems.append(
                     f'Account folder "{name}" has no account ID. Add {folder / ACCOUNT_FILE} with '
                     f'locals {{ account_id = "<12 digits>" }}, or list it in {live / ACCOUNTS_JSON}.'

@@ -363,6 +363,13 @@ def _confirm_reset(directory: Path, confirmation: str | None, out: TextIO, err: 
     return True
 
 
+def _absolute(path: Path) -> str:
+    try:
+        return str(Path(path).expanduser().resolve())
+    except (OSError, RuntimeError):
+        return os.path.abspath(Path(path).expanduser())
+
+
 def init_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The welcome screen without the TUI: discover accounts, refuse on problems, create the workspace."""
     from refarch_tui.accounts import discover_accounts
@@ -370,7 +377,7 @@ def init_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     discovery = discover_accounts(args.live_dir)
     document: dict[str, object] = {
-        "live_dir": str(discovery.live_dir),
+        "live_dir": _absolute(discovery.live_dir),  # as the workspace stores it
         "accounts": [{"name": a.name, "id": a.id} for a in discovery.accounts],
         "regions": discovery.regions,
         "errors": discovery.problems,

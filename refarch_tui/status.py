@@ -6,6 +6,7 @@ from typing import Any
 
 from refarch_tui import checklist
 from refarch_tui.state import Workspace, WorkspaceState
+from refarch_tui.steps.followups import due as due_followups
 
 
 def status_document(workspace: Workspace, state: WorkspaceState) -> dict[str, Any]:
@@ -24,17 +25,8 @@ def status_document(workspace: Workspace, state: WorkspaceState) -> dict[str, An
                     "facts": record.facts,
                 }
             )
-    followups = [
-        {
-            "step": step.id,
-            "account": account,
-            "message": str(item.get("message", "")),
-            "command": str(item.get("command", "")),
-        }
-        for step in checklist.STEPS
-        for account in accounts
-        for item in state.record(step.id, account).followups
-    ]
+    # a follow-up waiting for a unit's first successful apply appears once the runs on disk show it
+    followups = list(due_followups(workspace, state))
     return {
         "workspace": str(workspace.directory),
         "mode": state.mode.value,

@@ -83,6 +83,11 @@ class GraphScreen(Screen[None]):
             f"{e.path}{':' + str(e.line) if e.line else ''}: {e.message}" for e in self.live_tree.errors
         ]
         problems += [f"note: {n}" for n in self.live_tree.notes]
+        if self.live_tree.unresolved:
+            problems.append(
+                f"note: {len(self.live_tree.unresolved)} expression(s) are known only when terragrunt runs "
+                "(not errors; `refarch-tui graph LIVE_DIR` lists them)"
+            )
         for account in self.groups:
             problem = self._render_account(account)
             if problem:
@@ -116,10 +121,18 @@ class GraphScreen(Screen[None]):
         prefix = account + "/"
         name = path[len(prefix) :] if path.startswith(prefix) else path
         if not unit.runnable:
-            return Text(f"{name or path} (root config, not run)", style="dim")
+            return Text(f"{name or path} ({_not_run_label(unit.not_run_reason)})", style="dim")
         text = Text(name)
         status = self.statuses.get(path)
         if status:
             text.append(" ")
             text.append_text(status_text(status))
         return text
+
+
+def _not_run_label(reason: str | None) -> str:
+    if reason and reason.startswith("root configuration"):
+        return "root config, not run"
+    if reason and reason.startswith(("skip", "exclude")):
+        return "skipped, not run"
+    return "not run"

@@ -85,6 +85,16 @@ def _client_error_parts(exc: BaseException) -> tuple[str, str, str]:
     return code, message, operation
 
 
+def client_error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else)."""
+    return _client_error_parts(exc)[0]
+
+
+def client_error_message(exc: BaseException) -> str:
+    """The AWS error message of a botocore ClientError (the exception's text for anything else)."""
+    return _client_error_parts(exc)[1] or str(exc)
+
+
 def explain(
     exc: BaseException,
     *,

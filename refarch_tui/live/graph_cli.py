@@ -1,9 +1,12 @@
 """`refarch-tui graph LIVE_DIR [--json] [--destroy]`: the dependency waves of a live repo.
 
-JSON contract (used by scripts and checks — keep it exactly):
+JSON contract (used by scripts and checks — keep it exactly; fields are only ever added):
     {"units": [{"path": str, "dependencies": [str], "runnable": bool}],
-     "waves": [[str]], "errors": [{"path": str, "line": int | null, "message": str}]}
-Exit 0 = no errors, 1 = graph built but errors is non-empty (or LIVE_DIR unusable), 2 = a dependency cycle.
+     "waves": [[str]], "errors": [{"path": str, "line": int | null, "message": str}],
+     "unresolved": [{"path": str, "line": int | null, "expression": str, "reason": str}],
+     "stacks": [{"path": str, "units": [str]}]}
+Exit 0 = no errors (unresolved expressions are not errors), 1 = graph built but errors is non-empty (or
+LIVE_DIR unusable), 2 = a dependency cycle.
 """
 
 from __future__ import annotations
@@ -15,14 +18,20 @@ from typing import Any, TextIO
 
 from refarch_tui import checklist
 from refarch_tui.live.graph import waves
-from refarch_tui.live.model import CycleError, LiveError, LiveTree
+from refarch_tui.live.model import CycleError, LiveError, LiveTree, Unresolved
 from refarch_tui.live.scanner import scan
 
 log = logging.getLogger(__name__)
 
+UNRESOLVED_SHOWN = 20  # in the readable listing; --json lists every one
+
 
 def _error_json(error: LiveError) -> dict[str, Any]:
     return {"path": error.path, "line": error.line, "message": error.message}
+
+
+def _unresolved_json(item: Unresolved) -> dict[str, Any]:
+    return {"path": item.path, "line": item.line, "expression": item.expression, "reason": item.reason}
 
 
 def _document(tree: LiveTree, wave_list: list[list[str]], errors: list[LiveError]) -> dict[str, Any]:
@@ -33,6 +42,8 @@ def _document(tree: LiveTree, wave_list: list[list[str]], errors: list[LiveError
         ],
         "waves": wave_list,
         "errors": [_error_json(e) for e in errors],
+        "unresolved": [_unresolved_json(u) for u in tree.unresolved],
+        "stacks": [{"path": s.path, "units": list(s.units)} for s in tree.stacks],
     }
 
 
@@ -52,10 +63,21 @@ def _readable(tree: LiveTree, destroy: bool, out: TextIO) -> None:
             out.write(f"  wave {index}\n")
             for path in wave:
                 unit = tree.units[path]
-                note = "" if unit.runnable else "  (root config, not run: no terraform source)"
+                note = "" if unit.runnable else f"  (not run: {unit.not_run_reason or 'not runnable'})"
                 out.write(f"    {path}{note}\n")
+    for stack in tree.stacks:
+        names = ", ".join(stack.units) or "no units"
+        out.write(f"\nstack {stack.path} (terragrunt.stack.hcl): {names}\n")
     for note in tree.notes:
         out.write(f"\nnote: {note}\n")
+    if tree.unresolved:
+        count = len(tree.unresolved)
+        out.write(f"\n{count} expression(s) are known only when terragrunt runs (not errors):\n")
+        for item in tree.unresolved[:UNRESOLVED_SHOWN]:
+            where = f"{item.path}:{item.line}" if item.line is not None else item.path
+            out.write(f"  {where}: `{item.expression}` — {item.reason}\n")
+        if count > UNRESOLVED_SHOWN:
+            out.write(f"  … and {count - UNRESOLVED_SHOWN} more (`graph --json` lists them all)\n")
 
 
 def main(live_dir: Path, *, as_json: bool, destroy: bool, stdout: TextIO, stderr: TextIO) -> int:
@@ -67,8 +89,8 @@ def main(live_dir: Path, *, as_json: bool, destroy: bool, stdout: TextIO, stderr
         )
         stderr.write(f"error: {message}\n")
         if as_json:
-            json.dump({"units": [], "waves": [], "errors": [{"path": ".", "line": None, "message": message}]},
-                      stdout, indent=2)  # fmt: skip
+            failure = LiveError(path=".", line=None, message=message)
+            json.dump(_document(LiveTree(root=live, units={}), [], [failure]), stdout, indent=2)
             stdout.write("\n")
         return 1
     try:

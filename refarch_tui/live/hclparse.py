@@ -6,23 +6,91 @@ resolver needs. Expressions become tuples (cheap to pickle for the parse cache a
     ("lit", src, value)            number, bool, null, plain string, heredoc without interpolation
     ("tpl", src, parts)            string with interpolations: parts is a tuple of str | Expr
     ("trav", src, name, steps)     name.attr[0]["k"]...: steps is a tuple of str | int
+    ("get", src, base, steps)      (any expression).attr[0]...: e.g. read_terragrunt_config(...).locals.x
     ("call", src, fname, args)     function call
     ("tuple", src, items)
     ("obj", src, items)            items: tuple of (key: str | None, Expr, line)
-    ("op", src)                    anything we do not evaluate (operators, conditionals, for, splat)
+    ("cond", src, test, yes, no)   test ? yes : no
+    ("bin", src, operator, left, right)
+    ("unary", src, operator, operand)
+    ("op", src)                    anything we do not evaluate (for expressions, splats, template directives)
+
+Files are read only when they are regular files under a size limit, and a file nested deeper than the parser
+and the evaluator can take is refused before parsing: bad input becomes an error, never a hang.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 Expr = tuple[Any, ...]
 
 PARSER_NAME = "python-hcl2"
+MAX_FILE_BYTES = 1 << 20  # a terragrunt file is a few KiB; parsing 1 MiB takes seconds, 50 MiB minutes
+MAX_NESTING = 100  # brackets, braces and parentheses inside each other; real configs stay under 20
+
+
+class Refused(Exception):
+    """A file that is not read or not parsed: the message says why (never quoting its content)."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def read_limited(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; raises Refused (or OSError) otherwise.
+
+    A FIFO would block `open` until a writer comes, so the type is checked before opening and again on the
+    open descriptor (opened non-blocking: the path may have been swapped in between)."""
+    before = os.stat(path)
+    if not stat.S_ISREG(before.st_mode):
+        raise Refused(f"is {_kind(before.st_mode)}, not a regular file; not read")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise Refused(f"is {_kind(mode)}, not a regular file; not read")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise Refused(f"is larger than the {_size(limit)} limit for one file; not read")
+    return data
+
+
+def _size(count: int) -> str:
+    return f"{count >> 20} MiB" if count >= 1 << 20 and count % (1 << 20) == 0 else f"{count} bytes"
+
+
+_BRACKET = re.compile(r"[][{}()]")
+_OPENERS = frozenset("[{(")
+
+
+def too_deep(text: str, limit: int = MAX_NESTING) -> int | None:
+    """The line where brackets nest deeper than `limit`, or None. Counts brackets in strings and comments
+    too: a cheap over-estimate that only matters for files no one writes by hand."""
+    depth = 0
+    for match in _BRACKET.finditer(text):
+        if match.group() in _OPENERS:
+            depth += 1
+            if depth > limit:
+                return text.count("\n", 0, match.start()) + 1
+        elif depth:
+            depth -= 1
+    return None
 
 
 @dataclass
@@ -182,12 +250,14 @@ class _Converter:
         if data in ("get_attr_expr_term", "index_expr_term"):
             base_node, step_node = _significant(node.children)
             base = self.expr(base_node)
-            if base[0] != "trav":
-                return ("op", src)
             step = self.step(step_node)
-            if step is None:
+            if step is None or base[0] == "op":
                 return ("op", src)
-            return ("trav", src, base[2], (*base[3], step))
+            if base[0] == "trav":
+                return ("trav", src, base[2], (*base[3], step))
+            if base[0] == "get":
+                return ("get", src, base[2], (*base[3], step))
+            return ("get", src, base, (step,))
         if data == "function_call":
             kids = node.children
             if any(not _is_tree(k) and k.type == "COLONS" for k in kids):
@@ -208,6 +278,16 @@ class _Converter:
                 key_node, value_node = _significant(elem.children)
                 items.append((self.key_of(key_node), self.expr(value_node), _line(elem)))
             return ("obj", src, tuple(items))
+        if data == "conditional":
+            test, yes, no = _significant(node.children)
+            return ("cond", src, self.expr(test), self.expr(yes), self.expr(no))
+        if data == "binary_op":
+            left, term = _significant(node.children)[:2]
+            operator_node, right = _significant(term.children)
+            return ("bin", src, str(operator_node.children[0]), self.expr(left), self.expr(right))
+        if data == "unary_op":
+            operator, operand = node.children[0], _significant(node.children)[0]
+            return ("unary", src, str(operator), self.expr(operand))
         return ("op", src)
 
     def step(self, node: Any) -> str | int | None:
@@ -236,38 +316,39 @@ class _Converter:
         return None
 
 
-def parse_tree(text: str) -> Any:
-    """The raw lark tree with position meta (for edits; offsets into `text`). Raises lark errors."""
-    import hcl2
-
-    return hcl2.parses_to_tree(text)
-
-
 @functools.cache
-def _fast_parser() -> Any:
-    """python-hcl2's own grammar and post-lexer, without propagate_positions (which doubles parse time)."""
-    import hcl2.parser
-    from hcl2.postlexer import PostLexer
-    from lark import Lark
-
+def _parser(positions: bool) -> Any:
+    """python-hcl2's own grammar and post-lexer; without positions for scanning (twice as fast), with them for
+    edits. The tables come prebuilt with the wheel (see parser_tables)."""
     from refarch_tui import paths
+    from refarch_tui.live.parser_tables import open_parser
 
-    grammar = Path(hcl2.parser.__file__).with_name("hcl2.lark")
-    # lark keeps the built tables in our own cache dir (never a shared /tmp file: the cache is a pickle);
-    # lark checks the grammar's hash when loading it and rebuilds when it differs.
-    cache: str | bool = False
     try:
         cache_dir = paths.cache_dir()
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        cache = str(cache_dir / "hcl2-grammar-nopos.lark-cache")
     except OSError:
-        cache = False
-    return Lark.open(str(grammar), parser="lalr", cache=cache, propagate_positions=False, postlex=PostLexer())
+        cache_dir = None
+    return open_parser(cache_dir, positions=positions)
+
+
+def _fast_parser() -> Any:
+    return _parser(False)
+
+
+def _checked(text: str) -> str:
+    line = too_deep(text)
+    if line is not None:
+        raise Refused(f"nests brackets deeper than {MAX_NESTING} levels (line {line}); not parsed")
+    return text + "\n"  # the same trailing-newline workaround as hcl2.parses_to_tree
+
+
+def parse_tree(text: str) -> Any:
+    """The raw lark tree with position meta (for edits; offsets into `text`). Raises lark errors, Refused."""
+    return _parser(True).parse(_checked(text))
 
 
 def parse_tree_fast(text: str) -> Any:
-    """The raw lark tree without position meta (tokens still carry positions). Raises lark errors."""
-    return _fast_parser().parse(text + "\n")  # the same trailing-newline workaround as hcl2.parses_to_tree
+    """The raw lark tree without position meta (tokens still carry positions). Raises lark errors, Refused."""
+    return _parser(False).parse(_checked(text))
 
 
 def error_summary(exc: Exception) -> tuple[int | None, str]:
@@ -297,6 +378,8 @@ def summarise(text: str) -> FileSummary:
     text = strip_bom(text)
     try:
         tree = parse_tree_fast(text)
+    except Refused as exc:
+        return FileSummary(body=None, error=str(exc))
     except Exception as exc:
         line, message = error_summary(exc)
         return FileSummary(
@@ -304,19 +387,28 @@ def summarise(text: str) -> FileSummary:
         )
     try:
         body = _Converter(text + "\n").body(tree.children[0])
+    except RecursionError:
+        return FileSummary(body=None, error=f"nests too deeply to be read (limit {MAX_NESTING} levels)")
     except Exception as exc:  # a shape the converter does not know: report, never crash
         return FileSummary(body=None, error_line=None, error=f"could not read the parsed file: {exc}")
     return FileSummary(body=body)
 
 
+def read_text(path: str) -> str:
+    """A regular file's text (UTF-8, at most MAX_FILE_BYTES); raises Refused with the reason, not OSError."""
+    try:
+        raw = read_limited(path)
+    except OSError as exc:
+        raise Refused(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Refused(f"not UTF-8 text (byte {exc.start})") from None
+
+
 def summarise_file(path: str) -> FileSummary:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        return FileSummary(body=None, error=f"cannot read: {exc.strerror or exc}")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return FileSummary(body=None, error=f"not UTF-8 text (byte {exc.start})")
+        text = read_text(path)
+    except Refused as exc:
+        return FileSummary(body=None, error=str(exc))
     return summarise(text)

@@ -1,80 +1,36 @@
-"""Static evaluation of terragrunt configs: includes, locals, read_terragrunt_config and friends.
+"""Terragrunt units from their configs, following terragrunt's documented rules as far as literals allow.
 
-Only what literals allow: anything that needs the environment, AWS, git or another unit's outputs stays
-`Unknown` and is reported as the original expression text.
+Anything that needs the environment, AWS, a command or another unit's outputs is `Unknown` and kept as the
+expression text: that is *unresolved*, not an error. Errors are what terragrunt itself would fail on (a file
+that does not parse or may not be read, an include or dependency target that does not exist,
+`find_in_parent_folders` finding nothing). Every error and unresolved expression is attributed to the units
+whose evaluation met it, so an error in an included file names each unit it affects, and a root config that
+is only ever included is never judged on its own (terragrunt does not evaluate it on its own either).
 """
 
 from __future__ import annotations
 
 import os
-import posixpath
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from refarch_tui.live.evaluate import DEFAULT_CONFIG, JSON_SYNTAX, Evaluator, Parent, Scope, locals_of
+from refarch_tui.live.files import FileIndex, inside
 from refarch_tui.live.hclparse import Body, Expr, FileSummary
-from refarch_tui.live.model import LiveError, Unit
+from refarch_tui.live.model import Unit
+from refarch_tui.live.values import is_known, plain
 
-DEFAULT_CONFIG = "terragrunt.hcl"
-
-
-class Unknown:
-    """A value we cannot compute statically; `src` is the expression as written."""
-
-    __slots__ = ("src",)
-
-    def __init__(self, src: str) -> None:
-        self.src = src
-
-    def __repr__(self) -> str:
-        return f"Unknown({self.src!r})"
-
-
-def is_known(value: Any) -> bool:
-    if isinstance(value, Unknown):
-        return False
-    if isinstance(value, dict):
-        return all(is_known(v) for v in value.values())
-    if isinstance(value, list):
-        return all(is_known(v) for v in value)
-    return True
-
-
-def plain(value: Any) -> Any:
-    """Unknown parts replaced by their expression text."""
-    if isinstance(value, Unknown):
-        return value.src
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
+NO_SOURCE = "no terraform source and no *.tf/*.tofu files"
+RUN_ALL_EXCLUDED = frozenset({"all", "all_except_output"})
 
 
 @dataclass
-class Scope:
-    config_path: str  # the config whose directory the path functions use (the child unit for includes)
-    locals_exprs: dict[str, Expr] = field(default_factory=dict)
-    includes: dict[str, str] = field(default_factory=dict)  # include name ("" = unnamed/current) -> path
-    exposed: dict[str, Any] = field(default_factory=dict)
-    locals_cache: dict[str, Any] = field(default_factory=dict)
-    in_progress: set[str] = field(default_factory=set)
-
-
-@dataclass
-class _Parent:
-    name: str
-    path: str
-    body: Body | None
-    scope: Scope | None
-    merge_strategy: str
-
-
-def _locals_of(body: Body) -> dict[str, Expr]:
-    merged: dict[str, Expr] = {}
-    for _labels, _line, block in body.blocks_of("locals"):
-        merged.update({name: expr for name, (_l, expr) in block.attrs.items()})
-    return merged
+class _DependencyBlock:
+    label: str
+    line: int
+    file: str
+    block: Body
+    scope: Scope
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -87,246 +43,16 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class Resolver:
-    def __init__(
-        self,
-        root: str,
-        summaries: dict[str, FileSummary],
-        known_files: set[str],
-        parse_external: Callable[[str], FileSummary],
-    ) -> None:
-        self.root = root
-        self.summaries = summaries
-        self.known_files = known_files
-        self.parse_external = parse_external
-        self.errors: dict[tuple[str, int | None, str], LiveError] = {}
-        self.external_files: set[str] = set()
-        self._find_memo: dict[tuple[str, str], str | None] = {}
-        self._read_memo: dict[str, Any] = {}
-        self._reading: set[str] = set()
+def _literal_str(attr: tuple[int, Expr] | None) -> str | None:
+    if attr is None or attr[1][0] != "lit" or not isinstance(attr[1][2], str):
+        return None
+    return attr[1][2]
 
-    # -- files -------------------------------------------------------------------------------------
 
-    def rel(self, path: str) -> str:
-        rel = os.path.relpath(path, self.root)
-        return "." if rel == "." else rel.replace(os.sep, "/")
-
-    def error(self, path: str, line: int | None, message: str) -> None:
-        key = (self.rel(path), line, message)
-        self.errors.setdefault(key, LiveError(path=key[0], line=line, message=message))
-
-    def exists(self, path: str) -> bool:
-        if path in self.known_files:
-            return True
-        if path.startswith(self.root + os.sep):
-            inside = path[len(self.root) + 1 :].split(os.sep)
-            if not any(part.startswith(".") for part in inside):
-                return False  # the walk saw every visible file under the root
-        found = os.path.isfile(path)
-        if found:
-            self.external_files.add(path)
-        return found
-
-    def body(self, path: str) -> Body | None:
-        summary = self.summaries.get(path)
-        if summary is None:
-            if not self.exists(path):
-                return None
-            summary = self.parse_external(path)
-            self.summaries[path] = summary
-        if summary.body is None:
-            self.error(path, summary.error_line, summary.error or "could not be parsed")
-        return summary.body
-
-    # -- evaluation --------------------------------------------------------------------------------
-
-    def eval(self, expr: Expr, scope: Scope) -> Any:
-        kind = expr[0]
-        if kind == "lit":
-            return expr[2]
-        if kind == "tpl":
-            out: list[str] = []
-            for part in expr[2]:
-                if isinstance(part, str):
-                    out.append(part)
-                    continue
-                value = self.eval(part, scope)
-                if isinstance(value, bool):
-                    out.append("true" if value else "false")
-                elif isinstance(value, str | int | float):
-                    out.append(str(value))
-                else:
-                    return Unknown(expr[1])
-            return "".join(out)
-        if kind == "tuple":
-            return [self.eval(item, scope) for item in expr[2]]
-        if kind == "obj":
-            result: dict[str, Any] = {}
-            for key, value_expr, _line in expr[2]:
-                if key is None:
-                    return Unknown(expr[1])
-                result[key] = self.eval(value_expr, scope)
-            return result
-        if kind == "trav":
-            return self._traverse(expr, scope)
-        if kind == "call":
-            return self._call(expr, scope)
-        return Unknown(expr[1])
-
-    def _traverse(self, expr: Expr, scope: Scope) -> Any:
-        _kind, src, name, steps = expr
-        if not steps:
-            return Unknown(src)
-        if name == "local":
-            value = self.local(str(steps[0]), scope)
-        elif name == "include":
-            value = scope.exposed.get(str(steps[0]), Unknown(src))
-        else:
-            return Unknown(src)
-        for step in steps[1:]:
-            in_dict = isinstance(value, dict) and isinstance(step, str) and step in value
-            in_list = isinstance(value, list) and isinstance(step, int) and -len(value) <= step < len(value)
-            if in_dict or in_list:
-                value = value[step]
-            else:
-                return Unknown(src)
-        return value if not isinstance(value, Unknown) else Unknown(src)
-
-    def local(self, name: str, scope: Scope) -> Any:
-        if name in scope.locals_cache:
-            return scope.locals_cache[name]
-        expr = scope.locals_exprs.get(name)
-        if expr is None or name in scope.in_progress:
-            return Unknown(f"local.{name}")
-        scope.in_progress.add(name)
-        try:
-            value = self.eval(expr, scope)
-        finally:
-            scope.in_progress.discard(name)
-        scope.locals_cache[name] = value
-        return value
-
-    def _call(self, expr: Expr, scope: Scope) -> Any:
-        _kind, src, fname, arg_exprs = expr
-        args = [self.eval(a, scope) for a in arg_exprs]
-        unknown = Unknown(src)
-        config_dir = os.path.dirname(scope.config_path)
-        if fname == "merge":
-            merged: dict[str, Any] = {}
-            for arg in args:
-                if not isinstance(arg, dict):
-                    return unknown
-                merged.update(arg)
-            return merged
-        if not all(is_known(a) for a in args):
-            return unknown
-        if fname == "find_in_parent_folders":
-            name = args[0] if args else DEFAULT_CONFIG
-            if not isinstance(name, str) or not name:
-                name = DEFAULT_CONFIG
-            found = self.find_in_parent_folders(config_dir, name)
-            if found is None:
-                return args[1] if len(args) > 1 else unknown
-            return found
-        if fname == "read_terragrunt_config":
-            if not args or not isinstance(args[0], str):
-                return unknown
-            path = os.path.normpath(os.path.join(config_dir, args[0]))
-            result = self.read_config(path)
-            if isinstance(result, Unknown) and len(args) > 1:
-                return args[1]
-            return unknown if isinstance(result, Unknown) else result
-        if fname in ("get_terragrunt_dir", "get_original_terragrunt_dir"):
-            return config_dir
-        if fname in ("get_parent_terragrunt_dir", "path_relative_to_include", "path_relative_from_include"):
-            key = args[0] if args and isinstance(args[0], str) else ""
-            include_path = scope.includes.get(key)
-            if include_path is None:
-                if fname == "get_parent_terragrunt_dir":
-                    return config_dir
-                return "."
-            include_dir = os.path.dirname(include_path)
-            if fname == "get_parent_terragrunt_dir":
-                return include_dir
-            if fname == "path_relative_to_include":
-                return os.path.relpath(config_dir, include_dir).replace(os.sep, "/")
-            return os.path.relpath(include_dir, config_dir).replace(os.sep, "/")
-        return self._pure_function(fname, args, unknown)
-
-    @staticmethod
-    def _pure_function(fname: str, args: list[Any], unknown: Unknown) -> Any:
-        try:
-            if fname == "dirname" and isinstance(args[0], str):
-                return posixpath.dirname(args[0])
-            if fname == "basename" and isinstance(args[0], str):
-                return posixpath.basename(args[0])
-            if fname == "abspath" and isinstance(args[0], str):
-                return os.path.abspath(args[0])
-            if fname == "lower" and isinstance(args[0], str):
-                return args[0].lower()
-            if fname == "upper" and isinstance(args[0], str):
-                return args[0].upper()
-            if fname == "trimspace" and isinstance(args[0], str):
-                return args[0].strip()
-            if fname == "join" and isinstance(args[0], str) and isinstance(args[1], list):
-                return args[0].join(str(x) for x in args[1])
-            if fname == "split" and isinstance(args[0], str) and isinstance(args[1], str):
-                return args[1].split(args[0])
-            if fname == "concat" and all(isinstance(a, list) for a in args):
-                return [x for a in args for x in a]
-            if fname == "replace" and all(isinstance(a, str) for a in args[:3]) and len(args) == 3:
-                if args[1].startswith("/") and args[1].endswith("/") and len(args[1]) > 1:
-                    return unknown  # regular-expression form
-                return args[0].replace(args[1], args[2])
-            if fname == "format" and isinstance(args[0], str):
-                fmt = args[0]
-                if "%" in fmt.replace("%s", "").replace("%d", "").replace("%%", ""):
-                    return unknown
-                return fmt.replace("%d", "%s") % tuple(args[1:])
-            if fname in ("tostring", "tonumber", "tolist", "toset", "tomap") and len(args) == 1:
-                return args[0]
-        except (IndexError, TypeError, ValueError):
-            return unknown
-        return unknown
-
-    def find_in_parent_folders(self, start_dir: str, name: str) -> str | None:
-        key = (start_dir, name)
-        if key in self._find_memo:
-            return self._find_memo[key]
-        found: str | None = None
-        current = start_dir
-        while True:
-            parent = os.path.dirname(current)
-            if parent == current:
-                break
-            current = parent
-            candidate = os.path.join(current, name)
-            if self.exists(candidate):
-                found = candidate
-                break
-        self._find_memo[key] = found
-        return found
-
-    def read_config(self, path: str) -> Any:
-        """`read_terragrunt_config(path)`: the file evaluated in its own context (memoised per file)."""
-        if path in self._read_memo:
-            return self._read_memo[path]
-        if path in self._reading:
-            return Unknown(f"read_terragrunt_config({path!r})")
-        body = self.body(path)
-        if body is None:
-            result: Any = Unknown(f"read_terragrunt_config({path!r})")
-        else:
-            self._reading.add(path)
-            try:
-                scope = Scope(config_path=path, locals_exprs=_locals_of(body))
-                result = {"locals": {n: self.local(n, scope) for n in scope.locals_exprs}}
-                for name, (_line, expr) in body.attrs.items():
-                    result[name] = self.eval(expr, scope)
-            finally:
-                self._reading.discard(path)
-        self._read_memo[path] = result
-        return result
+class Resolver(Evaluator):
+    def __init__(self, root: str, summaries: dict[str, FileSummary], files: FileIndex) -> None:
+        super().__init__(root, summaries, files)
+        self.included: dict[str, set[str]] = {}  # config file -> the units that include it
 
     # -- units -------------------------------------------------------------------------------------
 
@@ -338,170 +64,217 @@ class Resolver:
         if body is None:
             summary = self.summaries.get(config)
             guess = bool(summary and summary.looks_runnable)
-            return Unit(path=rel, account=account, dependencies=(), runnable=has_tf or guess)
-
-        # includes are evaluated before locals, in the unit's own context
-        bare = Scope(config_path=config)
-        parents: list[_Parent] = []
-        for labels, line, block in body.blocks_of("include"):
-            name = labels[0] if labels else ""
-            path_attr = block.attrs.get("path")
-            if path_attr is None:
-                self.error(config, line, f"include {name or '(unnamed)'} has no path")
-                continue
-            value = self.eval(path_attr[1], bare)
-            if not isinstance(value, str):
-                self.error(config, path_attr[0], self._include_problem(name, path_attr[1], unit_dir))
-                continue
-            path = os.path.normpath(os.path.join(unit_dir, value))
-            strategy_attr = block.attrs.get("merge_strategy")
-            strategy = strategy_attr[1][2] if strategy_attr and strategy_attr[1][0] == "lit" else "shallow"
-            parent_body = self.body(path)
-            if parent_body is None and not self.exists(path):
-                self.error(config, path_attr[0], f"include {name or '(unnamed)'}: {value} does not exist")
-            parents.append(_Parent(name, path, parent_body, None, str(strategy)))
-
+            return Unit(
+                path=rel,
+                account=account,
+                dependencies=(),
+                runnable=has_tf or guess,
+                not_run_reason=None if has_tf or guess else "its terragrunt.hcl cannot be read",
+            )
+        parents = self._parents(body, config, unit_dir)
         include_map = {p.name: p.path for p in parents}
-        exposed: dict[str, Any] = {}
+        exposed = {p.name: p for p in parents if p.expose and p.name and p.body is not None}
         for parent in parents:
-            if parent.body is None:
-                continue
-            includes = dict(include_map)
-            includes[""] = parent.path
-            parent.scope = Scope(config_path=config, locals_exprs=_locals_of(parent.body), includes=includes)
-        for labels, _line, block in body.blocks_of("include"):
-            expose = block.attrs.get("expose")
-            name = labels[0] if labels else ""
-            if not (expose and expose[1][0] == "lit" and expose[1][2] is True and name):
-                continue
-            for parent in parents:
-                if parent.name == name and parent.scope is not None and parent.body is not None:
-                    exposed[name] = {
-                        "locals": {n: self.local(n, parent.scope) for n in parent.scope.locals_exprs},
-                        "inputs": self._inputs(parent.body, parent.scope, parent.path)[0]
-                        if "inputs" in parent.body.attrs
-                        else {},
-                    }
+            if parent.body is not None:
+                parent.scope = Scope(
+                    config_path=config,
+                    file_path=parent.path,
+                    unit_dir=unit_dir,
+                    locals_exprs=locals_of(parent.body),
+                    includes={**include_map, "": parent.path},
+                    exposed=exposed,
+                )
         child_scope = Scope(
             config_path=config,
-            locals_exprs=_locals_of(body),
+            file_path=config,
+            unit_dir=unit_dir,
+            locals_exprs=locals_of(body),
             includes={**include_map, "": parents[0].path} if parents else {},
             exposed=exposed,
         )
+        self.report_locals(child_scope, config)
+        for parent in parents:
+            if parent.scope is not None:
+                self.report_locals(parent.scope, parent.path)
 
-        inputs: dict[str, Any] = {}
-        dependencies: dict[str, tuple[int, str]] = {}  # target rel path -> (line, file)
-        source_seen = False
         layers: list[tuple[Body, Scope, str, str]] = [
             (p.body, p.scope, p.path, p.merge_strategy)
             for p in parents
             if p.body is not None and p.scope is not None and p.merge_strategy != "no_merge"
         ]
         layers.append((body, child_scope, config, "shallow"))
+        inputs: dict[str, Any] = {}
+        source_seen = False
         for layer_body, scope, path, strategy in layers:
             if "inputs" in layer_body.attrs:
-                layer_inputs, _exact = self._inputs(layer_body, scope, path)
-                deep = strategy == "deep"
-                inputs = _deep_merge(inputs, layer_inputs) if deep else {**inputs, **layer_inputs}
-            for _labels, _line, block in layer_body.blocks_of("terraform"):
-                if "source" in block.attrs:
-                    source_seen = True
-            for labels, line, block in layer_body.blocks_of("dependency"):
-                attr = block.attrs.get("config_path")
-                label = labels[0] if labels else "?"
-                if attr is None:
-                    self.error(path, line, f'dependency "{label}" has no config_path')
-                    continue
-                self._add_dependency(
-                    unit_dir, path, attr[0], attr[1], scope, f'dependency "{label}"', dependencies, unit_paths
+                layer_inputs = self.inputs_of(layer_body, scope, path)
+                inputs = (
+                    _deep_merge(inputs, layer_inputs) if strategy == "deep" else {**inputs, **layer_inputs}
                 )
+            for _labels, _line, block in layer_body.blocks_of("terraform"):
+                source_seen = source_seen or "source" in block.attrs
+        dependencies = self._dependencies(layers, unit_dir, unit_paths)
+        excluded = self._excluded(layers)
+        runnable = (source_seen or has_tf) and excluded is None
+        reason = excluded
+        if reason is None and not runnable:
+            reason = NO_SOURCE
+        return Unit(
+            path=rel,
+            account=account,
+            dependencies=tuple(sorted(dependencies)),
+            runnable=runnable,
+            inputs={k: plain(v) for k, v in inputs.items()},
+            unresolved=frozenset(k for k, v in inputs.items() if not is_known(v)),
+            not_run_reason=None if runnable else reason,
+        )
+
+    def _parents(self, body: Body, config: str, unit_dir: str) -> list[Parent]:
+        bare = Scope(config_path=config, file_path=config, unit_dir=unit_dir)
+        parents: list[Parent] = []
+        for labels, line, block in body.blocks_of("include"):
+            name = labels[0] if labels else ""
+            label = f"include {name!r}" if name else "include"
+            path_attr = block.attrs.get("path")
+            if path_attr is None:
+                self.error(config, line, f"{label} has no path")
+                continue
+            value = self.eval(path_attr[1], bare)
+            if not isinstance(value, str):
+                self.problem(config, path_attr[0], label, path_attr[1], value)
+                continue
+            path = os.path.normpath(os.path.join(unit_dir, value))
+            strategy = _literal_str(block.attrs.get("merge_strategy")) or "shallow"
+            if strategy not in ("no_merge", "shallow", "deep"):
+                self.error(
+                    config, line, f"{label}: merge_strategy {strategy!r} is not no_merge, shallow or deep"
+                )
+                strategy = "shallow"
+            expose_attr = block.attrs.get("expose")
+            expose = bool(expose_attr and expose_attr[1][0] == "lit" and expose_attr[1][2] is True)
+            if not self.files.is_file(path):
+                self.error(config, path_attr[0], f"{label}: {self._missing(path, value)}")
+                continue
+            if path.endswith(".json"):
+                self.unresolved(config, path_attr[0], path_attr[1][1], JSON_SYNTAX)
+                continue
+            self.included.setdefault(path, set()).add(self.rel(unit_dir))
+            parents.append(Parent(name, path, self.body(path), strategy, expose))
+        return parents
+
+    def _dependencies(
+        self, layers: list[tuple[Body, Scope, str, str]], unit_dir: str, unit_paths: set[str]
+    ) -> set[str]:
+        """Edges from `dependency` blocks merged as terragrunt merges them, plus every `dependencies` path.
+
+        A deep-merged include's block is overridden by the child's block of the same name (terragrunt PR
+        #1906); a shallow include keeps both targets, as run --all does (issue #2510), except a parent's
+        placeholder `config_path = ""` that the child overrides."""
+        child_body, child_scope, child_path, _strategy = layers[-1]
+        chosen: dict[str, _DependencyBlock] = {}
+        extra: list[_DependencyBlock] = []
+        for labels, line, block in child_body.blocks_of("dependency"):
+            chosen[labels[0] if labels else "?"] = _DependencyBlock(
+                labels[0] if labels else "?", line, child_path, block, child_scope
+            )
+        for layer_body, scope, path, strategy in reversed(layers[:-1]):
+            for labels, line, block in layer_body.blocks_of("dependency"):
+                entry = _DependencyBlock(labels[0] if labels else "?", line, path, block, scope)
+                if entry.label not in chosen:
+                    chosen[entry.label] = entry
+                elif strategy == "shallow" and _literal_str(block.attrs.get("config_path")) != "":
+                    extra.append(entry)
+        targets: set[str] = set()
+        for entry in [*chosen.values(), *extra]:
+            self._dependency_edge(entry, unit_dir, unit_paths, targets)
+        for layer_body, scope, path, _strategy in layers:
             for _labels, _line, block in layer_body.blocks_of("dependencies"):
                 attr = block.attrs.get("paths")
                 if attr is None:
                     continue
-                paths_value = self.eval(attr[1], scope)
-                item_exprs: list[Expr] = []
+                value = self.eval(attr[1], scope)
                 if attr[1][0] == "tuple":
-                    item_exprs = list(attr[1][2])
-                elif isinstance(paths_value, list) and is_known(paths_value):
-                    item_exprs = [("lit", repr(item), item) for item in paths_value]
+                    items = list(zip(attr[1][2], value, strict=True))
+                elif isinstance(value, list) and is_known(value):
+                    items = [(("lit", repr(item), item), item) for item in value]
                 else:
-                    problem = f"dependencies paths `{attr[1][1]}` cannot be resolved statically"
-                    self.error(path, attr[0], problem)
-                for item_expr in item_exprs:
-                    self._add_dependency(
-                        unit_dir, path, attr[0], item_expr, scope, "dependencies", dependencies, unit_paths
+                    self.problem(path, attr[0], "dependencies paths", attr[1], value)
+                    continue
+                for item_expr, item in items:
+                    self._add_target(
+                        path, attr[0], "dependencies", item_expr, item, unit_dir, unit_paths, targets
                     )
+        return targets
 
-        unresolved = frozenset(k for k, v in inputs.items() if not is_known(v))
-        deps = tuple(sorted(d for d in dependencies))
-        return Unit(
-            path=rel,
-            account=account,
-            dependencies=deps,
-            runnable=source_seen or has_tf,
-            inputs={k: plain(v) for k, v in inputs.items()},
-            unresolved=unresolved,
-        )
+    def _dependency_edge(
+        self, entry: _DependencyBlock, unit_dir: str, unit_paths: set[str], into: set[str]
+    ) -> None:
+        what = f"dependency {entry.label!r}"
+        enabled_attr = entry.block.attrs.get("enabled")
+        if enabled_attr is not None:
+            enabled = self.eval(enabled_attr[1], entry.scope)
+            if enabled is False:
+                return  # terragrunt leaves a disabled dependency out of the graph
+            if not isinstance(enabled, bool):
+                self.problem(entry.file, enabled_attr[0], f"{what} enabled", enabled_attr[1], enabled)
+        attr = entry.block.attrs.get("config_path")
+        if attr is None:
+            self.error(entry.file, entry.line, f"{what} has no config_path")
+            return
+        value = self.eval(attr[1], entry.scope)
+        self._add_target(entry.file, attr[0], what, attr[1], value, unit_dir, unit_paths, into)
 
-    def _include_problem(self, name: str, expr: Expr, unit_dir: str) -> str:
-        label = f"include {name!r}" if name else "include"
-        if expr[0] == "call" and expr[2] == "find_in_parent_folders":
-            arg = expr[3][0] if expr[3] else None
-            wanted = (
-                arg[2] if arg is not None and arg[0] == "lit" and isinstance(arg[2], str) else DEFAULT_CONFIG
-            )
-            return f"{label}: `{expr[1]}` finds no {wanted} in a parent folder of {self.rel(unit_dir)}"
-        return f"{label}: path `{expr[1]}` cannot be resolved statically"
-
-    def _inputs(self, body: Body, scope: Scope, path: str) -> tuple[dict[str, Any], bool]:
-        line, expr = body.attrs["inputs"]
-        if expr[0] == "obj":
-            result: dict[str, Any] = {}
-            for key, value_expr, _line in expr[2]:
-                if key is not None:
-                    value = self.eval(value_expr, scope)
-                    result[key] = value if is_known(value) else _partial(value, value_expr)
-            return result, True
-        value = self.eval(expr, scope)
-        if isinstance(value, dict):
-            return value, False
-        self.error(path, line, f"inputs `{_short(expr[1])}` cannot be resolved statically")
-        return {}, False
-
-    def _add_dependency(
+    def _add_target(
         self,
-        unit_dir: str,
         file: str,
         line: int,
-        expr: Expr,
-        scope: Scope,
         what: str,
-        into: dict[str, tuple[int, str]],
+        expr: Expr,
+        value: Any,
+        unit_dir: str,
         unit_paths: set[str],
+        into: set[str],
     ) -> None:
-        value = self.eval(expr, scope)
         if not isinstance(value, str):
-            self.error(file, line, f"{what}: path `{expr[1]}` cannot be resolved statically")
+            self.problem(file, line, what, expr, value)
+            return
+        if value == "":
+            self.error(file, line, f"{what}: config_path is empty")
             return
         target = os.path.normpath(os.path.join(unit_dir, value))
         if target.endswith(".hcl"):
             target = os.path.dirname(target)
-        if target != self.root and not target.startswith(self.root + os.sep):
-            self.error(file, line, f"{what}: {value} points outside the live repo ({target})")
-            return
         rel = self.rel(target)
-        if rel not in unit_paths:
-            self.error(file, line, f"{what}: {value} ({rel}) has no terragrunt.hcl")
+        # in a file several units include, the same words for each unit, so the error names them all
+        shown = f"{value} ({rel})" if file == os.path.join(unit_dir, DEFAULT_CONFIG) else value
+        if not inside(target, self.root):
+            self.error(file, line, f"{what}: {shown} points outside the live repo")
             return
-        into.setdefault(rel, (line, file))
+        if rel in unit_paths:
+            into.add(rel)
+            return
+        refused = self.files.refusal(target) if self.files.exists(target) else None
+        self.error(file, line, f"{what}: {shown} {refused or 'has no terragrunt.hcl'}")
 
-
-def _partial(value: Any, expr: Expr) -> Any:
-    """A value that is not fully known is reported as the whole expression, as written."""
-    return Unknown(expr[1])
-
-
-def _short(text: str, limit: int = 60) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    def _excluded(self, layers: list[tuple[Body, Scope, str, str]]) -> str | None:
+        """Why `run --all` leaves the unit out (`skip = true`, `exclude { if = true }`), or None."""
+        reason: str | None = None
+        for layer_body, scope, path, _strategy in layers:  # the child, last, wins
+            skip = layer_body.attrs.get("skip")
+            if skip is not None:
+                value = self.eval(skip[1], scope)
+                if isinstance(value, bool):
+                    reason = "skip = true: terragrunt skips it" if value else None
+                else:
+                    self.problem(path, skip[0], "skip", skip[1], value)
+            for _labels, _line, block in layer_body.blocks_of("exclude"):
+                condition = block.attrs.get("if")
+                actions = self.eval(block.attrs["actions"][1], scope) if "actions" in block.attrs else []
+                value = self.eval(condition[1], scope) if condition is not None else None
+                if condition is not None and not isinstance(value, bool):
+                    self.problem(path, condition[0], "exclude if", condition[1], value)
+                elif (
+                    value is True and isinstance(actions, list) and RUN_ALL_EXCLUDED & set(map(str, actions))
+                ):
+                    reason = "exclude { if = true } leaves it out of run --all"
+        return reason

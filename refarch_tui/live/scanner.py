@@ -1,113 +1,64 @@
 """Discover the units of a live repo, parse every HCL file once (in parallel when there are many), resolve.
 
 Two caches in `<cache_dir>/` keyed by the live repo's absolute path:
-- `<key>.files.pickle`: per-file parse summaries keyed by path + size + mtime (only changed files re-parse);
-- `<key>.tree.pickle`: the resolved tree with a fingerprint of every stat it depends on, so re-scanning an
-  unchanged tree costs one directory walk and one stat per HCL file.
+- `<key>.files.pickle`: per-file parse summaries keyed by path + size + mtime + inode (only changed files
+  re-parse);
+- `<key>.tree.pickle`: the resolved tree with a fingerprint of every stat it depends on and the answers the
+  resolver got from the file system, so re-scanning an unchanged tree costs one directory walk and one stat
+  per HCL file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import gc
 import hashlib
 import logging
 import os
 import pickle
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from refarch_tui import atomic, paths
+from refarch_tui.live import files
+from refarch_tui.live.files import UNIT_FILE, FileIndex
 from refarch_tui.live.hclparse import FileSummary, summarise_file
-from refarch_tui.live.model import LiveError, LiveTree, Unit
+from refarch_tui.live.model import LiveError, LiveTree, Stack, Unit
 from refarch_tui.live.resolve import Resolver
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 PARALLEL_THRESHOLD = 150  # below this many files to parse, one process is about as fast as a pool
-SKIP_FILES = frozenset({".terraform.lock.hcl", "terragrunt.stack.hcl"})
-STACK_FILE = "terragrunt.stack.hcl"
 STACK_NOTE = "`terragrunt stack generate` produces the units of this stack (not in the graph until then)"
-TF_SUFFIXES = (".tf", ".tofu", ".tf.json", ".tofu.json")
-
-
-Stamp = tuple[int, int, int]  # size, mtime_ns, inode (atomic replaces change the inode)
-
-
-@dataclass
-class _Walk:
-    hcl: dict[str, Stamp] = field(default_factory=dict)  # abs path -> (size, mtime_ns, inode)
-    unit_dirs: dict[str, bool] = field(default_factory=dict)  # abs dir -> has *.tf/*.tofu
-    stacks: list[str] = field(default_factory=list)
-    unreadable: dict[str, str] = field(default_factory=dict)  # abs dir -> why it could not be listed
-
-    def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        for path in sorted(self.hcl):
-            size, mtime, inode = self.hcl[path]
-            digest.update(f"{path}\0{size}\0{mtime}\0{inode}\n".encode())
-        for unit_dir in sorted(self.unit_dirs):
-            digest.update(f"U{unit_dir}\0{int(self.unit_dirs[unit_dir])}\n".encode())
-        for stack in sorted(self.stacks):
-            digest.update(f"S{stack}\n".encode())
-        for directory in sorted(self.unreadable):
-            digest.update(f"X{directory}\n".encode())
-        return digest.hexdigest()
-
-
-def _walk(root: str) -> _Walk:
-    result = _Walk()
-    pending = [root]
-    while pending:
-        directory = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError as exc:
-            log.warning("cannot list %s: %s", directory, exc)
-            result.unreadable[directory] = exc.strerror or str(exc)
-            continue
-        has_config = has_tf = False
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue  # .git, .terragrunt-cache, .terraform and other hidden entries
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
-                    continue
-            except OSError:
-                continue
-            if name.endswith(".hcl"):
-                if name == STACK_FILE:
-                    result.stacks.append(directory)
-                    continue
-                if name in SKIP_FILES:
-                    continue
-                try:
-                    stat = entry.stat()
-                except OSError:
-                    continue
-                result.hcl[entry.path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-                if name == "terragrunt.hcl":
-                    has_config = True
-            elif name.endswith(TF_SUFFIXES):
-                has_tf = True
-        if has_config:
-            result.unit_dirs[directory] = has_tf
-    return result
+LOOP_NOTE = "a symlink back into its own parent folders; not followed"
 
 
 def _cache_key(root: str) -> str:
     return hashlib.sha256(root.encode()).hexdigest()[:24]
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while building many small objects that all stay alive (unpickling a
+    cache, resolving units): each collection would walk every live object again, for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _load_pickle(path: Path) -> Any:
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb") as handle, _gc_paused():
             data = pickle.load(handle)
     except FileNotFoundError:
         return None
@@ -129,7 +80,12 @@ def _cache_version() -> str:
         hcl2_version = version("python-hcl2")
     except PackageNotFoundError:
         hcl2_version = "?"
-    return f"{CACHE_VERSION}/{__version__}/{hcl2_version}"
+    # the engine's own code too: a cached summary or tree from other code is a miss, not a wrong answer
+    digest = hashlib.sha256()
+    for module in ("hclparse", "values", "evaluate", "resolve", "files", "model", "scanner"):
+        with contextlib.suppress(OSError):
+            digest.update((Path(__file__).parent / f"{module}.py").read_bytes())
+    return f"{CACHE_VERSION}/{__version__}/{hcl2_version}/{digest.hexdigest()[:16]}"
 
 
 def _save_pickle(path: Path, data: dict[str, Any]) -> None:
@@ -188,22 +144,23 @@ def scan(root: Path, *, cache_dir: Path | None = None, workers: int | None = Non
     tree_cache = cache_root / f"{key}.tree.pickle"
     files_cache = cache_root / f"{key}.files.pickle"
 
-    walk = _walk(root_abs)
+    boundary = files.repository_root(root_abs) or root_abs
+    walk = files.walk(root_abs, boundary)
     fingerprint = walk.fingerprint()
     cached_tree = _load_pickle(tree_cache)
     if (
         cached_tree is not None
         and cached_tree.get("fingerprint") == fingerprint
-        and _external_unchanged(cached_tree.get("external", {}))
+        and files.still_valid(
+            walk, cached_tree.get("lookups", {}), cached_tree.get("probes", {}), cached_tree.get("reads", {})
+        )
     ):
         tree = cached_tree["tree"]
         if isinstance(tree, LiveTree):
             return tree
 
     cached_files = _load_pickle(files_cache)
-    previous: dict[str, tuple[tuple[int, int, int], FileSummary]] = (
-        cached_files["files"] if cached_files else {}
-    )
+    previous: dict[str, tuple[files.Stamp, FileSummary]] = cached_files["files"] if cached_files else {}
     summaries: dict[str, FileSummary] = {}
     to_parse: list[str] = []
     for path, stamp in walk.hcl.items():
@@ -213,27 +170,43 @@ def scan(root: Path, *, cache_dir: Path | None = None, workers: int | None = Non
         else:
             to_parse.append(path)
     summaries.update(_parse_all(sorted(to_parse), workers))
+    for path, reason in walk.refused.items():
+        summaries[path] = FileSummary(body=None, error=reason)
 
-    externals: dict[str, FileSummary] = {}
+    index = FileIndex(walk)
+    with _gc_paused():
+        tree = _resolve(root_abs, walk, summaries, index)
 
-    def parse_external(path: str) -> FileSummary:
-        summary = summarise_file(path)
-        externals[path] = summary
-        return summary
+    if to_parse or cached_files is None:
+        stamped = {p: (walk.hcl[p], summaries[p]) for p in walk.hcl}
+        _save_pickle(files_cache, {"files": stamped})
+    _save_pickle(
+        tree_cache,
+        {
+            "fingerprint": fingerprint,
+            "lookups": index.lookups,
+            "probes": index.probes,
+            "reads": index.reads,
+            "tree": tree,
+        },
+    )
+    return tree
 
-    resolver = Resolver(root_abs, summaries, set(walk.hcl), parse_external)
-    for directory, reason in walk.unreadable.items():
-        # a folder that cannot be listed hides its units: say so instead of showing a smaller repo
-        resolver.error(directory, None, f"cannot read this folder ({reason}); any units in it are left out")
+
+def _resolve(
+    root_abs: str, walk: files.Walk, summaries: dict[str, FileSummary], index: FileIndex
+) -> LiveTree:
+    resolver = Resolver(root_abs, summaries, index)
     unit_paths = {resolver.rel(d) for d in walk.unit_dirs}
-    units = {}
+    units: dict[str, Unit] = {}
     for unit_dir in sorted(walk.unit_dirs):
+        rel = resolver.rel(unit_dir)
+        resolver.begin_unit(rel)
         try:
             unit = resolver.unit(unit_dir, walk.unit_dirs[unit_dir], unit_paths)
         except Exception as exc:  # a shape the resolver does not expect: report it, keep the rest of the tree
             log.exception("could not resolve %s", unit_dir)
-            rel = resolver.rel(unit_dir)
-            config = os.path.join(unit_dir, "terragrunt.hcl")
+            config = os.path.join(unit_dir, UNIT_FILE)
             resolver.error(config, None, f"could not be read statically ({type(exc).__name__}: {exc})")
             unit = Unit(
                 path=rel,
@@ -242,37 +215,45 @@ def scan(root: Path, *, cache_dir: Path | None = None, workers: int | None = Non
                 runnable=walk.unit_dirs[unit_dir],
             )
         units[unit.path] = unit
-    stacks = sorted(resolver.rel(s) for s in walk.stacks)
-    errors = sorted(resolver.errors.values(), key=lambda e: (e.path, e.line or 0, e.message))
-    tree = LiveTree(
+
+    # a root config that units include (and that deploys nothing itself) is evaluated only as their include:
+    # terragrunt never evaluates it on its own, so what it cannot resolve there is nobody's problem
+    roots: set[str] = set()
+    for config, includers in resolver.included.items():
+        unit_dir = os.path.dirname(config)
+        rel = resolver.rel(unit_dir)
+        included_unit = units.get(rel)
+        if os.path.basename(config) != UNIT_FILE or included_unit is None:
+            continue
+        if included_unit.runnable:
+            continue
+        roots.add(rel)
+        count = len(includers - {rel})
+        reason = (
+            f"root configuration, included by {count} unit{'s' if count != 1 else ''}; not run on its own"
+        )
+        units[rel] = dataclasses.replace(included_unit, not_run_reason=reason)
+
+    resolver.begin_unit(None)
+    for path, reason in walk.refused.items():
+        resolver.error(path, None, reason)
+    stacks = []
+    for stack_file in sorted(walk.stacks):
+        body = resolver.body(stack_file)
+        names = tuple(labels[0] for labels, _l, _b in body.blocks_of("unit") if labels) if body else ()
+        stacks.append(Stack(path=resolver.rel(os.path.dirname(stack_file)), units=names))
+    stacks.sort(key=lambda stack: stack.path)
+    errors, unresolved = resolver.results(roots)
+    notes = [f"{s.path}: {STACK_NOTE}" for s in stacks]
+    notes.extend(f"{resolver.rel(loop)}: {LOOP_NOTE}" for loop in sorted(walk.loops))
+    return LiveTree(
         root=Path(root_abs),
         units=dict(sorted(units.items())),
         errors=errors,
         stacks=stacks,
-        notes=[f"{s}: {STACK_NOTE}" for s in stacks],
+        notes=notes,
+        unresolved=unresolved,
     )
-
-    if to_parse or cached_files is None:
-        stamped = {p: (walk.hcl[p], summaries[p]) for p in walk.hcl}
-        _save_pickle(files_cache, {"files": stamped})
-    external_stamps = {p: _stamp(p) for p in resolver.external_files}
-    _save_pickle(
-        tree_cache,
-        {"fingerprint": fingerprint, "external": external_stamps, "tree": tree},
-    )
-    return tree
-
-
-def _stamp(path: str) -> Stamp | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-
-
-def _external_unchanged(stamps: dict[str, Stamp | None]) -> bool:
-    return all(_stamp(p) == s for p, s in stamps.items())
 
 
 def clear_cache(root: Path, *, cache_dir: Path | None = None) -> None:

@@ -104,11 +104,12 @@ def imports_from_state(state: WorkspaceState) -> dict[str, list[ImportSpec]]:
         ]
         for entry in entries:
             if isinstance(entry, dict) and {"unit", "address", "id"} <= set(entry):
-                result.setdefault(account, []).append(
-                    ImportSpec(
-                        unit=str(entry["unit"]), address=str(entry["address"]), resource_id=str(entry["id"])
-                    )
+                spec = ImportSpec(
+                    unit=str(entry["unit"]), address=str(entry["address"]), resource_id=str(entry["id"])
                 )
+                queued = result.setdefault(account, [])
+                if spec not in queued:  # two steps may queue one zone (Route 53 and TLS certificates)
+                    queued.append(spec)
     return result
 
 

@@ -17,6 +17,8 @@ from refarch_tui.atomic import private_dir
 from refarch_tui.run.engine import AccountSession, ImportSpec, InvocationResult
 from refarch_tui.tools import terragrunt as tg
 
+ALREADY_MANAGED = "Resource already managed by Terraform"
+
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 16
@@ -216,11 +218,18 @@ class TerragruntExecutor:
             text = (out + err).decode("utf-8", "replace")
             for line in text.splitlines():
                 session.ingest_unit_line(spec.unit, line)
-            if process.returncode != 0 and "already managed" not in text:
-                return (
-                    f"the queued import of {spec.address} ({spec.resource_id}) in {spec.unit} failed "
-                    f"(exit {process.returncode}); see {spec.unit}'s log"
+            if process.returncode == 0:
+                continue
+            if ALREADY_MANAGED.lower() in text.lower():  # imported by an earlier apply: nothing left to do
+                session.ingest_unit_line(
+                    spec.unit,
+                    f"{spec.address} is already managed by Terraform: the queued import counts as done",
                 )
+                continue
+            return (
+                f"the queued import of {spec.address} ({spec.resource_id}) in {spec.unit} failed "
+                f"(exit {process.returncode}); see {spec.unit}'s log"
+            )
         return None
 
     async def cancel(self, grace: float, term_grace: float) -> None:

@@ -10,6 +10,9 @@ from refarch_tui.steps.contract import StepModule
 # step id -> module; a step not listed here is listed in NOT_BUILT and opens the "NOT BUILT YET" screen
 MODULES: dict[str, str] = {
     "keypairs": "refarch_tui.steps.keypairs",
+    "vpn": "refarch_tui.steps.vpn",
+    "route53": "refarch_tui.steps.route53",
+    "certs": "refarch_tui.steps.certs",
 }
 
 NOT_BUILT: frozenset[str] = frozenset(

@@ -18,7 +18,12 @@ def run(live: Path, *, as_json: bool = True, destroy: bool = False) -> tuple[int
 
 
 def check_shape(doc: dict[str, Any]) -> None:
-    assert set(doc) == {"units", "waves", "errors"}
+    assert set(doc) == {"units", "waves", "errors", "unresolved", "stacks"}
+    for item in doc["unresolved"]:
+        assert set(item) == {"path", "line", "expression", "reason"}
+        assert item["line"] is None or isinstance(item["line"], int)
+    for stack in doc["stacks"]:
+        assert set(stack) == {"path", "units"} and all(isinstance(n, str) for n in stack["units"])
     for entry in doc["units"]:
         assert set(entry) == {"path", "dependencies", "runnable"}
         assert isinstance(entry["runnable"], bool)
@@ -134,7 +139,7 @@ def test_readable_listing_per_account(sample_live: Path) -> None:
     assert code == 0 and err == ""
     headers = [out.index(f"\n{a}\n") for a in ("security", "shared-services", "dev", "stage", "prod")]
     assert headers == sorted(headers), "accounts are listed in deployment order"
-    assert "root config, not run" in out
+    assert "(not run: root configuration, included by" in out
     dev = out.split("\ndev\n", 1)[1].split("\nstage\n", 1)[0]
     assert dev.index("networking/vpc-app") < dev.index("services/ecs-cluster")
 
@@ -145,7 +150,9 @@ def test_stack_note_in_listing(make_tree: TreeFactory) -> None:
     assert "acct/s" in out and "terragrunt stack generate" in out
     assert code == 1, "the include that finds no parent terragrunt.hcl is reported"
     code, out, _ = run(root)
-    assert "finds no terragrunt.hcl in a parent folder of acct/a" in json.loads(out)["errors"][0]["message"]
+    error = json.loads(out)["errors"][0]
+    assert error["path"] == "acct/a/terragrunt.hcl"
+    assert "finds no terragrunt.hcl in any parent folder" in error["message"]
 
 
 def _unreadable(monkeypatch: Any, *directories: Path) -> None:

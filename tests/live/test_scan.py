@@ -9,6 +9,7 @@ import pytest
 
 from refarch_tui.live import CycleError, scan, waves
 from refarch_tui.live import scanner as scan_module
+from refarch_tui.live.model import Stack
 from tests.live.conftest import ACCOUNT_ROOT, TreeFactory, unit
 
 ACCOUNTS = {
@@ -219,10 +220,13 @@ def test_missing_and_outside_dependencies_are_reported(make_tree: TreeFactory, c
     tree = scan(root, cache_dir=cache)
     assert tree.units["acct/a"].dependencies == ("acct/b",)
     messages = [e.message for e in tree.errors]
+    assert len(messages) == 2
     assert any("../nope" in m and "no terragrunt.hcl" in m for m in messages)
     assert any("outside the live repo" in m for m in messages)
-    assert any("get_env" in m and "cannot be resolved" in m for m in messages)
     assert all(e.path == "acct/a/terragrunt.hcl" and e.line for e in tree.errors)
+    (dynamic,) = tree.unresolved
+    assert dynamic.path == "acct/a/terragrunt.hcl" and dynamic.line
+    assert dynamic.expression == 'get_env("X")' and "environment variable X" in dynamic.reason
 
 
 def test_cycles_name_the_whole_path(make_tree: TreeFactory, cache: Path) -> None:
@@ -325,7 +329,7 @@ inputs = {
         "rel": "dev/us-east-1/vpc",
         "here": "vpc",
     }
-    assert tree.stacks == ["dev/us-east-1/stack"]
+    assert tree.stacks == [Stack(path="dev/us-east-1/stack", units=("a",))]
     assert tree.notes and "terragrunt stack generate" in tree.notes[0]
 
 

@@ -139,7 +139,21 @@ def test_account_without_id(tmp_path: Path) -> None:
     found = discover_accounts(tmp_path)
     assert found.accounts == [Account("dev", None), Account("stage", None)]
     assert len(found.problems) == 2
-    assert all("has no account ID" in p for p in found.problems)
+    dev, stage = found.problems
+    assert '"dev" has no account ID' in dev
+    assert stage.startswith(f"{tmp_path / 'stage' / 'account.hcl'} has no account_id (or aws_account_id)")
+    assert "add account.hcl" not in stage.lower()
+
+
+def test_aws_account_id_is_read_too(tmp_path: Path) -> None:
+    """Gruntwork's examples (terragrunt-infrastructure-live-example) name the local `aws_account_id`."""
+    make_unit(tmp_path, "dev/us-east-1/app")
+    (tmp_path / "dev" / "account.hcl").write_text(
+        'locals {\n  account_name   = "dev"\n  aws_account_id = "368294012756"\n}\n'
+    )
+    found = discover_accounts(tmp_path)
+    assert found.problems == []
+    assert found.accounts == [Account("dev", "368294012756")]
 
 
 @pytest.mark.parametrize("bad", ["12345", "1234567890123", "abcdefghijkl", "REPLACE_ME"])

@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -148,9 +149,9 @@ def test_new_emulator_after_a_crash(workspace: Path, emulators: EmulatorTracker)
     emulators.pids.add(first.pid)
     emulator.wait_ready(workspace)
     os.killpg(first.pid, signal.SIGKILL)
-    for _ in range(100):
-        if not emulator.pid_alive(first.pid):
-            break
+    deadline = time.monotonic() + 10  # the kill is asynchronous: wait (bounded) until the PID is gone
+    while emulator.pid_alive(first.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert not emulator.pid_alive(first.pid)
     assert emulator.status(workspace) is None
 

@@ -97,3 +97,25 @@ def emulated_workspace(tmp_path: Path, module_emulator: Path) -> tuple[Workspace
     )
     workspace.save(state)
     return workspace, state
+
+
+from tests.run.conftest import fake_tg  # noqa: E402,F401  (the fake terragrunt, for steps read by the runner)
+
+
+def add_zone(ctx: StepContext, name: str, comment: str = "") -> str:
+    """A public hosted zone in the emulator, as if created outside refarch-tui; its bare ID."""
+    import uuid
+
+    response = ctx.clients("route53").create_hosted_zone(
+        Name=name, CallerReference=uuid.uuid4().hex, HostedZoneConfig={"Comment": comment}
+    )
+    return str(response["HostedZone"]["Id"]).rsplit("/", 1)[-1]
+
+
+def set_input(ctx: StepContext, unit: str, old: str, new: str) -> None:
+    """Change a line of a unit's terragrunt.hcl in the test's copy of the live repo (a hand edit)."""
+    path = ctx.live_root / unit / "terragrunt.hcl"
+    text = path.read_text()
+    assert old in text, (unit, old)
+    path.write_text(text.replace(old, new, 1))
+    ctx._tree = None

@@ -37,14 +37,15 @@ def test_step_help_lists_the_answers_with_defaults(capsys: pytest.CaptureFixture
     assert code == 0
     assert "name" in out and '"fake-key"' in out and "cluster_instance_keypair_name" in out
     code, out, _ = run(capsys, "step", "--help")
-    assert code == 0 and "amis, docker_images" in out and "Built so far: keypairs" in out
+    built = next(line for line in out.splitlines() if line.startswith("Built so far: "))
+    assert code == 0 and "amis, docker_images" in out and "keypairs" in built
 
 
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
         (["step", "nonsense"], "unknown step 'nonsense'"),
-        (["step", "certs"], "not built yet"),
+        *[(["step", step_id], "not built yet") for step_id in sorted(registry.NOT_BUILT - {"keypairs"})[:1]],
         (["step", "terragrunt"], "apply --no-tui"),
         (["step", "keypairs", "--set", "colour=red"], "no workspace yet"),
         (["verify"], "no workspace yet"),

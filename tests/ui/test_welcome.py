@@ -121,3 +121,17 @@ async def test_welcome_creates_a_workspace_and_opens_home(live_copy: Path) -> No
         assert app.state.regions == ["us-east-1"]
         assert app.workspace.lock_holder() == os.getpid()
     assert last_workspace() == app.workspace.directory
+
+
+def test_init_json_prints_live_dir_absolute_as_stored(
+    live_copy: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from refarch_tui.state import Workspace
+
+    monkeypatch.chdir(live_copy.parent)
+    code = cli.main(["init", live_copy.name, "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0, document
+    assert document["live_dir"] == str(live_copy.resolve())
+    stored = Workspace(Path(document["workspace"])).load()
+    assert stored.live_dir == document["live_dir"]
