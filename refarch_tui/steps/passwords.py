@@ -38,7 +38,7 @@ ANSWERS = (
     AnswerSpec(
         "password",
         "",
-        "generate one (recommended); or type the master password, checked against the engines' rules",
+        "generate one (recommended); or type it (checked against the engines' rules; ctrl+t shows it)",
         secret=True,
     ),
     AnswerSpec(

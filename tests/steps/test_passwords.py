@@ -160,3 +160,33 @@ def test_a_locked_keyring_is_reported_and_nothing_recorded(
     assert outcome.status is not Status.DONE
     assert "locked" in outcome.message
     assert ctx.state.record("passwords", "dev").secret_env == {}
+
+
+def test_the_engine_input_picks_the_rules(make_ctx: MakeCtx) -> None:
+    unit = make_ctx("dev").live_root / "dev/us-east-1/data-stores/mysql/terragrunt.hcl"
+    text = unit.read_text().replace(
+        '  master_username         = "acme_admin"', '  engine = "oracle-ee"\n  master_username = "acme_admin"'
+    )
+    unit.write_text(text)
+    ctx = make_ctx("dev")
+    assert [s["engine"] for s in passwords.data_stores(ctx)] == ["oracle"]
+    with pytest.raises(StepError, match="8–30"):
+        passwords.plan(ctx, {"length": 32})
+    with pytest.raises(StepError, match="'&'"):
+        passwords.plan(ctx, {"password": "Oracle-bans&this-123"})
+    outcome = run(ctx)
+    assert outcome.status is Status.DONE, outcome.message
+    value = secrets.fetch(passwords.keyring_entry(ctx))
+    assert value and len(value) == 30
+
+
+def test_the_plaintext_opt_in_lets_the_plan_through(
+    make_ctx: MakeCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class PlaintextKeyring:
+        pass
+
+    PlaintextKeyring.__module__ = "keyrings.alt.file"
+    monkeypatch.setattr(secrets, "_backend", lambda: PlaintextKeyring())
+    plan = passwords.plan(make_ctx("dev", allow_plaintext_keyring=True), {})
+    assert plan.actions and not plan.not_applicable

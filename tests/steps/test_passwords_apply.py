@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -78,6 +79,7 @@ async def test_master_password_reaches_only_the_data_store_accounts_and_nowhere_
     run = make_run(first.workspace, first.state, accounts=accounts)
     await run.execute()
     assert run.succeeded(), run.report()
+    assert "TF_VAR_master_password" not in os.environ  # the child's environment only
     notes = [json.loads(p.read_text()) for p in seen.glob("*.json")]
     applies = [n for n in notes if "apply" in n["argv"]]
     assert {_account_of(n["argv"]) for n in applies} == set(accounts)
