@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from refarch_tui import paths
+from refarch_tui.run.cells import run_cells
 from refarch_tui.state import Mode, StateError, Workspace, WorkspaceState
 from screens.home import HomeScreen
 
@@ -132,7 +133,15 @@ class RefarchApp(App[None]):
         accounts = self.state.account_names
         self.current_account = accounts[0] if accounts else None
         self.update_header()
-        self.push_screen(HomeScreen(self.state, identities=self.identities, blocked=self.blocked))
+        workspace = self.workspace
+        self.push_screen(
+            HomeScreen(
+                self.state,
+                identities=self.identities,
+                blocked=self.blocked,
+                from_runs=(lambda: run_cells(workspace)) if workspace is not None else None,
+            )
+        )
         if self.start == "apply":
             self.call_after_refresh(self.action_show_apply)
         self.call_after_refresh(self._look_for_an_unfinished_run)

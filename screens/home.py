@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from rich.markup import escape
 from rich.text import Text
 from textual import on
@@ -13,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from refarch_tui import checklist
-from refarch_tui.state import WorkspaceState
+from refarch_tui.state import Status, WorkspaceState
 from screens.widgets.sandbox_banner import SandboxBanner
 from screens.widgets.status_text import status_text
 
@@ -47,9 +49,12 @@ class HomeScreen(Screen[None]):
         *,
         identities: dict[str, str] | None = None,
         blocked: set[str] | None = None,
+        from_runs: Callable[[], Mapping[str, Status]] | None = None,
     ) -> None:
         super().__init__()
         self.state = state
+        # Run Terragrunt's cells as the newest run on disk tells them (the state may predate a kill -9)
+        self.from_runs = from_runs
         self.identities = identities if identities is not None else {}
         self.blocked = blocked if blocked is not None else set()
 
@@ -92,7 +97,14 @@ class HomeScreen(Screen[None]):
     def _cell_text(self, step_id: str, account: str) -> Text:
         if account in self.blocked and self.state.applies(step_id, account):
             return status_text("blocked")
-        return status_text(self.state.record(step_id, account).status.value)
+        return status_text(self._status(step_id, account))
+
+    def _status(self, step_id: str, account: str) -> str:
+        if step_id == "terragrunt" and self.from_runs is not None:
+            found = self.from_runs().get(account)
+            if found is not None:
+                return found.value
+        return self.state.record(step_id, account).status.value
 
     def refresh_cells(self) -> None:
         table = self.query_one(DataTable)
@@ -115,7 +127,7 @@ class HomeScreen(Screen[None]):
             record = self.state.record(step_id, account)
             account_id = self.state.account(account).id or "no account ID"
             lines.append(f"Account: [b]{account}[/b] ({account_id})")
-            status = record.status.value
+            status = self._status(step_id, account)
             blocked = account in self.blocked and self.state.applies(step_id, account)
             lines.append(f"Status: blocked (recorded: {status})" if blocked else f"Status: {status}")
             if status == "stale":
