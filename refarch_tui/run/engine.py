@@ -1076,7 +1076,8 @@ class Run:
         assert self.workspace is not None and self.state is not None
         for account in self.accounts.values():
             if account.status is AccountStatus.SUCCEEDED:
-                status = Status.DONE
+                # a rehearsal deploys nothing: its success has a word of its own, so nobody reads "done"
+                status = Status.REHEARSED if self.simulated else Status.DONE
             elif account.status in (AccountStatus.FAILED, AccountStatus.CANCELLED):
                 status = Status.FAILED
             else:
