@@ -62,6 +62,7 @@ class Status(StrEnum):
     SKIPPED = "skipped"
     STALE = "stale"
     NOT_APPLICABLE = "n/a"
+    REHEARSED = "rehearsed"  # a SIMULATED run went through it: nothing was deployed, so never "done"
 
 
 class Mode(StrEnum):

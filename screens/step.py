@@ -46,6 +46,8 @@ class StepScreen(Screen[None]):
         Binding("ctrl+r", "run", "Run", id="step.run"),
         Binding("ctrl+x", "cancel", "Cancel run", id="step.cancel"),
         Binding("escape", "back", "Back", id="step.back"),
+        # typed secrets stay masked unless the operator asks; not in the footer (the hint says it)
+        Binding("ctrl+t", "reveal", "Show/hide typed secrets", show=False, id="step.reveal"),
     ]
     DEFAULT_CSS = """
     StepScreen #step-header { height: auto; background: $boost; padding: 0 1; text-style: bold; }
@@ -199,6 +201,9 @@ class StepScreen(Screen[None]):
         if self.running:
             self.cancel_event.set()
             self._say("cancelling… (the step stops at its next safe point)", "running")
+
+    def action_reveal(self) -> None:
+        self.query_one(AnswerForm).toggle_secrets()
 
     def action_back(self) -> None:
         if self.running:

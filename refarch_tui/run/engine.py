@@ -514,6 +514,7 @@ class Run:
         if unit.status is status and note is None:
             return
         unit.status = status
+        unit.retrying = False
         if note is not None:
             unit.note = note
         if status.finished:
@@ -531,6 +532,7 @@ class Run:
             self._emit(kind, unit.account, unit.path, message=unit.note, attempt=unit.attempts)
 
     def _unit_started(self, unit: UnitRun) -> None:
+        unit.retrying = False
         unit.attempts += 1
         unit.started = unit.started or time.time()
         unit.finished = None
@@ -787,6 +789,9 @@ class Run:
             source_update = source_update or source_update_needed
             delay = self._rerun_delay(targets, retries)
             for unit in targets:
+                if unit.status is UnitStatus.FAILED:
+                    unit.retrying = True  # the counter says "retrying" until the rerun settles it
+                    unit.version += 1
                 if unit.status is UnitStatus.FAILED and unit.known_error:
                     known = self.catalog.get(unit.known_error)
                     self._record_known(unit, known, by="runner")
@@ -1031,16 +1036,22 @@ class Run:
 
     def summary_line(self) -> str:
         units = self.units
+        # the operator's words: cancelled and not started are not failures (the report contract keeps its
+        # three words; this line is for people)
         tally = {
-            s: sum(1 for u in units if u.status.report_status == s)
-            for s in ("succeeded", "failed", "skipped")
+            "succeeded": sum(1 for u in units if u.status is UnitStatus.SUCCEEDED),
+            "failed": sum(1 for u in units if u.status in (UnitStatus.FAILED, UnitStatus.INTERRUPTED)),
+            "cancelled": sum(1 for u in units if u.status is UnitStatus.CANCELLED),
+            "skipped": sum(1 for u in units if u.status in (UnitStatus.SKIPPED, UnitStatus.PENDING)),
         }
         word = (
             "cancelled" if self.cancelled else ("succeeded" if self.succeeded() else "finished with problems")
         )
         return (
             f"run {word}: {tally['succeeded']} succeeded, {tally['failed']} failed, "
-            f"{tally['skipped']} skipped" + (" (SIMULATED)" if self.simulated else "")
+            + (f"{tally['cancelled']} cancelled, " if tally["cancelled"] else "")
+            + f"{tally['skipped']} skipped"
+            + (" (SIMULATED)" if self.simulated else "")
         )
 
     def _finish_on_disk(self, summary: dict[str, Any]) -> None:
@@ -1065,7 +1076,8 @@ class Run:
         assert self.workspace is not None and self.state is not None
         for account in self.accounts.values():
             if account.status is AccountStatus.SUCCEEDED:
-                status = Status.DONE
+                # a rehearsal deploys nothing: its success has a word of its own, so nobody reads "done"
+                status = Status.REHEARSED if self.simulated else Status.DONE
             elif account.status in (AccountStatus.FAILED, AccountStatus.CANCELLED):
                 status = Status.FAILED
             else:

@@ -106,6 +106,7 @@ class UnitRun:
     resources: int = 0  # resource progress lines seen
     note: str = ""
     known_error: str | None = None
+    retrying: bool = False  # failed, and an automatic rerun is scheduled: not (yet) a failure
     log: deque[str] = field(default_factory=lambda: deque(maxlen=UNIT_LOG_LINES))
     errors: deque[str] = field(default_factory=lambda: deque(maxlen=UNIT_ERROR_LINES))
     version: int = 0  # bumped on every change; views redraw when it moves

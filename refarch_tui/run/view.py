@@ -134,21 +134,30 @@ class Progress:
     failed: int
     skipped: int
     running: int
+    cancelled: int = 0  # stopped by the operator: not a failure
+    retrying: int = 0  # failed once, an automatic rerun is scheduled: not (yet) a failure
 
     def text(self) -> str:
+        extra = "".join(
+            f" · {n} {word}" for n, word in ((self.retrying, "retrying"), (self.cancelled, "cancelled")) if n
+        )
         return (
             f"{self.done}/{self.total} finished · {self.succeeded} succeeded · {self.failed} failed · "
-            f"{self.skipped} skipped · {self.running} running"
+            f"{self.skipped} skipped · {self.running} running{extra}"
         )
 
 
 def progress(run: Run) -> Progress:
     units = run.units
     return Progress(
-        done=sum(1 for u in units if u.status.finished),
+        done=sum(1 for u in units if u.status.finished and not u.retrying),
         total=len(units),
         succeeded=sum(1 for u in units if u.status is UnitStatus.SUCCEEDED),
-        failed=sum(1 for u in units if u.status in (UnitStatus.FAILED, UnitStatus.CANCELLED)),
+        failed=sum(
+            1 for u in units if u.status in (UnitStatus.FAILED, UnitStatus.INTERRUPTED) and not u.retrying
+        ),
         skipped=sum(1 for u in units if u.status is UnitStatus.SKIPPED),
         running=sum(1 for u in units if u.status is UnitStatus.RUNNING),
+        cancelled=sum(1 for u in units if u.status is UnitStatus.CANCELLED),
+        retrying=sum(1 for u in units if u.retrying),
     )

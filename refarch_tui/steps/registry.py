@@ -13,6 +13,7 @@ MODULES: dict[str, str] = {
     "vpn": "refarch_tui.steps.vpn",
     "route53": "refarch_tui.steps.route53",
     "certs": "refarch_tui.steps.certs",
+    "passwords": "refarch_tui.steps.passwords",
 }
 
 NOT_BUILT: frozenset[str] = frozenset(

@@ -83,6 +83,19 @@ class AnswerForm(Vertical):
         """The answers as the step takes them; ValueError says which field is wrong."""
         return typed_answers(self.specs, self.raw_values())
 
+    def toggle_secrets(self) -> bool:
+        """Show or mask every typed secret (only on the operator's explicit key press); True when shown."""
+        inputs = [
+            self.query_one(f"#answer-{spec.key}{suffix}", Input)
+            for spec in self.specs
+            if spec.secret
+            for suffix in ("", "-again")
+        ]
+        shown = bool(inputs) and inputs[0].password
+        for widget in inputs:
+            widget.password = not shown
+        return shown
+
     def clear_secrets(self) -> None:
         for spec in self.specs:
             if spec.secret:

@@ -12,6 +12,7 @@ STATUS_STYLES = {
     "skipped": "cyan",
     "stale": "bold magenta",
     "n/a": "grey50",
+    "rehearsed": "bold cyan",
     "blocked": "bold white on red",
 }
 

@@ -112,4 +112,6 @@ async def test_apply_from_home_runs_in_the_app_and_survives_leaving_the_screen(
         assert len(statuses) == 67 and set(statuses.values()) == {"succeeded"}
         await pilot.pause()
     reopened = workspace.load()
-    assert {reopened.record("terragrunt", a).status.value for a in reopened.account_names} == {"done"}
+    assert {reopened.record("terragrunt", a).status.value for a in reopened.account_names} == {
+        "rehearsed"
+    }  # a SIMULATED run deploys nothing (issue 9 item 11)

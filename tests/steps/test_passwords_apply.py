@@ -1,0 +1,112 @@
+"""Issue 11's integration test: the passwords step in every account, then an apply of every account with the
+fake terragrunt. TF_VAR_master_password reaches the terragrunt of the data-store accounts only (dev, stage,
+prod), with the keyring's value (right length and charset); no password is anywhere the product writes or
+prints (state, journal, logs, runs, the live repo, the export transcript, the run report)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from refarch_tui import export, secrets
+from refarch_tui.steps import password_rules, passwords
+from tests.run.helpers import make_run
+from tests.steps import helpers
+from tests.steps.conftest import MakeCtx
+
+REAL = Path(__file__).resolve().parents[1] / "run" / "bin" / "terragrunt"
+DATA_ACCOUNTS = {"dev", "stage", "prod"}
+
+
+def _spy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A terragrunt in front of the fake one that notes, per call, a digest of TF_VAR_master_password (never
+    the value) and its shape, then runs the fake terragrunt."""
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    bin_dir = tmp_path / "spy-bin"
+    bin_dir.mkdir()
+    (bin_dir / "terragrunt").write_text(
+        f"#!{sys.executable}\n"
+        "import hashlib, json, os, sys\n"
+        "value = os.environ.get('TF_VAR_master_password')\n"
+        "note = {'argv': sys.argv[1:], 'has': value is not None}\n"
+        "if value is not None:\n"
+        "    digest = hashlib.sha256(value.encode()).hexdigest()\n"
+        "    note.update(sha=digest, length=len(value), chars=sorted(set(value)))\n"
+        f"with open({str(seen)!r} + f'/{{os.getpid()}}.json', 'w') as f:\n"
+        "    json.dump(note, f)\n"
+        f"os.execv({str(REAL)!r}, [{str(REAL)!r}, *sys.argv[1:]])\n"
+    )
+    (bin_dir / "terragrunt").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{REAL.parent}:/usr/bin:/bin")
+    return seen
+
+
+def _account_of(argv: list[str]) -> str:
+    for i, arg in enumerate(argv):
+        if arg in ("--working-dir", "--terragrunt-working-dir"):
+            return Path(argv[i + 1]).name
+        if arg.startswith(("--working-dir=", "--terragrunt-working-dir=")):
+            return Path(arg.split("=", 1)[1]).name
+    return ""
+
+
+async def test_master_password_reaches_only_the_data_store_accounts_and_nowhere_else(
+    make_ctx: MakeCtx, fake_tg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = make_ctx("dev")
+    accounts = [a.name for a in first.state.accounts]
+    values: dict[str, str] = {}
+    for account in accounts:
+        ctx = make_ctx(account)
+        plan = passwords.plan(ctx, {})
+        if plan.not_applicable:
+            assert account not in DATA_ACCOUNTS
+            continue
+        helpers.run_and_record(passwords, ctx)
+        value = secrets.fetch(passwords.keyring_entry(ctx))
+        assert value
+        values[account] = value
+    assert set(values) == DATA_ACCOUNTS
+    assert len(set(values.values())) == 3  # one password per account
+
+    seen = _spy(tmp_path, monkeypatch)
+    run = make_run(first.workspace, first.state, accounts=accounts)
+    await run.execute()
+    assert run.succeeded(), run.report()
+    assert "TF_VAR_master_password" not in os.environ  # the child's environment only
+    notes = [json.loads(p.read_text()) for p in seen.glob("*.json")]
+    applies = [n for n in notes if "apply" in n["argv"]]
+    assert {_account_of(n["argv"]) for n in applies} == set(accounts)
+    allowed = set(password_rules.ALPHABET)
+    for note in applies:
+        account = _account_of(note["argv"])
+        if account in DATA_ACCOUNTS:
+            assert note["has"], account
+            assert note["sha"] == hashlib.sha256(values[account].encode()).hexdigest()
+            assert note["length"] == 32 and set(note["chars"]) <= allowed
+        else:
+            assert not note["has"], f"{account} got TF_VAR_master_password"
+    assert not [n for n in notes if n["has"] and "apply" not in n["argv"] and not _account_of(n["argv"])]
+
+    # nowhere the product writes or prints: the workspace (state, journal, logs, runs/, live repo),
+    # the fake terragrunt's own records, the run report and the export transcript
+    texts = {
+        str(p): p.read_text(errors="replace") for p in first.workspace.directory.rglob("*") if p.is_file()
+    }
+    texts.update({str(p): p.read_text(errors="replace") for p in fake_tg.rglob("*") if p.is_file()})
+    texts["report"] = str(run.report())
+    state = first.workspace.load()
+    for fmt in ("json", "markdown"):
+        try:
+            texts[f"export {fmt}"] = export.render(first.workspace, state, fmt)
+        except (ValueError, KeyError) as exc:  # a format name the export does not take
+            pytest.fail(f"export {fmt}: {exc}")
+    for where, text in texts.items():
+        for value in values.values():
+            assert value not in text, where
