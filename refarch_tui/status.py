@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from refarch_tui import checklist
+from refarch_tui.run.cells import run_cells
 from refarch_tui.state import Workspace, WorkspaceState
 from refarch_tui.steps.followups import due as due_followups
 
@@ -12,6 +13,8 @@ from refarch_tui.steps.followups import due as due_followups
 def status_document(workspace: Workspace, state: WorkspaceState) -> dict[str, Any]:
     accounts = state.account_names
     steps = []
+    # Run Terragrunt follows the newest run's outcomes on disk, even when the app died before recording
+    from_runs = run_cells(workspace)
     for step in checklist.STEPS:
         for account in accounts:
             record = state.record(step.id, account)
@@ -19,7 +22,11 @@ def status_document(workspace: Workspace, state: WorkspaceState) -> dict[str, An
                 {
                     "step": step.id,
                     "account": account,
-                    "status": record.status.value,
+                    "status": (
+                        from_runs[account].value
+                        if step.id == "terragrunt" and account in from_runs
+                        else record.status.value
+                    ),
                     # a cell never touched has been in its state since the workspace was created
                     "updated": record.updated or state.created,
                     "facts": record.facts,

@@ -184,3 +184,24 @@ async def test_a_rehearsal_marks_run_terragrunt_rehearsed_never_done(
     dev = next(c for c in cells if c["account"] == "dev")
     assert dev["status"] == "rehearsed"
     assert set(dev) == {"step", "account", "status", "updated", "facts"}  # the JSON contract's fields
+
+
+async def test_status_follows_the_newest_runs_outcomes_on_disk_over_an_older_cell(
+    tiny_live: Path, make_workspace: MakeWs, no_tg: None
+) -> None:
+    """Issue 9 item 9: after a kill -9 the state keeps an older value; the run's outcomes.jsonl wins."""
+    from refarch_tui.state import Status
+    from refarch_tui.status import status_document
+
+    workspace, state = make_workspace(tiny_live)
+    run = make_run(workspace, state, accounts=["dev"], executor=RehearsalExecutor(speed=0, inject={}))
+    await run.execute()
+    assert run.succeeded(), statuses(run)
+    # what a killed app leaves: the cell still holds an older run's failure
+    older = workspace.load()
+    workspace.update_step(older, "terragrunt", "dev", Status.FAILED)
+    summary = run.directory / "summary.json"
+    summary.unlink()  # the killed run never finished writing
+    cells = status_document(workspace, workspace.load())["steps"]
+    dev = next(c for c in cells if c["step"] == "terragrunt" and c["account"] == "dev")
+    assert dev["status"] == "rehearsed"
