@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from refarch_tui import paths
 from refarch_tui.run.cells import run_cells
@@ -193,9 +194,13 @@ class RefarchApp(App[None]):
         ):
             # a sandbox-mode copy elsewhere (tests, the README screenshot): never leave an emulator behind it
             return
+        worker = get_current_worker()
         try:
             info = emulator.ensure_running(self.workspace.directory)
-            info = emulator.wait_ready(self.workspace.directory)
+            # a quitting app cancels its workers; without this the exit waits out the whole start timeout
+            info = emulator.wait_ready(self.workspace.directory, abandoned=lambda: worker.is_cancelled)
+        except emulator.WaitAbandoned:
+            return
         except emulator.EmulatorError as exc:
             log.warning("sandbox emulator failed: %s", exc)
             self.call_from_thread(
@@ -204,7 +209,7 @@ class RefarchApp(App[None]):
             return
         self.emulator_endpoint = info.endpoint
         self.call_from_thread(self.notify, f"AWS emulator ready at {info.endpoint}", title="Sandbox")
-        if self._check_identities_if_configured():
+        if self._check_identities_if_configured() and not worker.is_cancelled:
             self._verify_done_cells()
 
     def _verify_done_cells(self) -> None:

@@ -7,6 +7,7 @@ registry knows.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import socket
@@ -254,6 +255,37 @@ def _save_lock(directory: Path) -> threading.RLock:
         return lock
 
 
+# flocks this process holds, by lock path: (descriptor, how many Workspace objects share it)
+_HELD: dict[str, tuple[int, int]] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return True
+        handle.seek(size - 1)
+        return handle.read(1) == b"\n"
+
+
+def _write_all(fd: int, data: bytes, path: Path) -> None:
+    """os.write may write only part (a full disk): loop, and fail loudly with the path on no progress."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(28, f"No space left: could not write to {path}", str(path))
+        view = view[written:]
+
+
+def _pid_in(raw: bytes) -> int | None:
+    try:
+        return int(json.loads(raw.decode("utf-8"))["pid"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -385,9 +417,13 @@ class Workspace:
                 raise ValueError(f"journal fields may not replace {', '.join(clash)}")
             entry.update(fields)
         line = secrets.redact(json.dumps(entry, sort_keys=False, default=str)) + "\n"
+        data = line.encode("utf-8")
         fd = open_private_append(self.journal_path)
         try:
-            os.write(fd, line.encode("utf-8"))
+            # a line torn by an earlier failed write must not swallow this entry: start on a fresh line
+            if not _ends_with_newline(self.journal_path):
+                data = b"\n" + data
+            _write_all(fd, data, self.journal_path)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -396,33 +432,72 @@ class Workspace:
         entries: list[dict[str, Any]] = []
         if not self.journal_path.exists():
             return entries
-        for line in self.journal_path.read_text(encoding="utf-8").splitlines():
-            # a torn last line from a crash is skipped, everything before it is kept
-            with contextlib.suppress(ValueError):
+        for line in self.journal_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if not line.strip():
+                continue
+            try:
                 entries.append(json.loads(line))
+            except ValueError:
+                # a line torn by a crash or a full disk: reported, never silently dropped
+                entries.append(
+                    {
+                        "time": None,
+                        "action": "journal-torn-line",
+                        "account": None,
+                        "step": None,
+                        "outcome": "unreadable",
+                        "detail": f"an incomplete line in {self.journal_path}: {line[:200]}",
+                    }
+                )
         return entries
 
     # -- lock ------------------------------------------------------------------------------------------
 
     def acquire(self) -> None:
-        """Take the workspace lock, taking over a stale lock left by a dead process."""
+        """Take the workspace lock: an exclusive flock on the lock file, so exactly one process holds it.
+
+        The PID written into the file is for people (and for older versions' lock files); the flock is the
+        truth. A lock left by a dead process holds no flock and is taken over under our flock, so two
+        processes can never both see it as stale. Held by this process already: shared, counted."""
         private_dir(self.directory)
-        me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso()})
-        for _ in range(3):
-            try:
-                fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                holder = self.lock_holder()
+        key = str(self.lock_path)
+        with _HELD_LOCK:
+            held = _HELD.get(key)
+            if held is not None:
+                _HELD[key] = (held[0], held[1] + 1)
+                self._locked = True
+                return
+            for _ in range(20):
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    holder = self.lock_holder()
+                    raise WorkspaceLocked(self.directory, holder if holder and holder > 0 else -1) from None
+                except BaseException:
+                    os.close(fd)
+                    raise
+                # the holder before us unlinks the file on release: a flock on that old inode is no lock
+                try:
+                    same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
+                except FileNotFoundError:
+                    same = False
+                if not same:
+                    os.close(fd)
+                    continue
+                holder = _pid_in(os.pread(fd, 4096, 0))
                 if holder is not None and holder != os.getpid() and _pid_alive(holder):
-                    raise WorkspaceLocked(self.directory, holder) from None
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.lock_path)
-                continue
-            with os.fdopen(fd, "w") as handle:
-                handle.write(me)
-            self._locked = True
-            self._remove_orphan_temp_files()
-            return
+                    # a lock file of an older refarch-tui (no flock) whose process still runs
+                    os.close(fd)
+                    raise WorkspaceLocked(self.directory, holder)
+                me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso()})
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, me.encode("utf-8"), 0)
+                _HELD[key] = (fd, 1)
+                self._locked = True
+                self._remove_orphan_temp_files()
+                return
         raise StateError(f"could not take the lock {self.lock_path}; another process keeps recreating it")
 
     def _remove_orphan_temp_files(self) -> None:
@@ -440,10 +515,23 @@ class Workspace:
             return -1  # unreadable lock: treated as stale
 
     def release(self) -> None:
-        if self._locked and self.lock_holder() == os.getpid():
+        if not self._locked:
+            return
+        self._locked = False
+        key = str(self.lock_path)
+        with _HELD_LOCK:
+            held = _HELD.get(key)
+            if held is None:
+                return
+            fd, count = held
+            if count > 1:
+                _HELD[key] = (fd, count - 1)
+                return
+            del _HELD[key]
+            # unlink while still holding the flock; a waiter on this inode sees it gone and retries
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.lock_path)
-        self._locked = False
+            os.close(fd)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[Workspace]:

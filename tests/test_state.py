@@ -63,12 +63,12 @@ def test_journal_records_every_action_in_order(tmp_path: Path) -> None:
     assert all(e["time"] for e in entries)
 
 
-def test_a_torn_last_journal_line_is_skipped(tmp_path: Path) -> None:
+def test_a_torn_last_journal_line_is_reported_and_earlier_entries_kept(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws")
     ws.journal("a", outcome="done")
     with ws.journal_path.open("a") as handle:
         handle.write('{"action": "torn')
-    assert [e["action"] for e in ws.read_journal()] == ["a"]
+    assert [e["action"] for e in ws.read_journal()] == ["a", "journal-torn-line"]
 
 
 def test_state_refuses_a_secret_and_journal_redacts_it(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -295,11 +295,23 @@ def _log_tail(path: str, lines: int = 3) -> str:
     return " | ".join(tail)
 
 
-def wait_ready(workspace_dir: Path, timeout: float = START_TIMEOUT, poll: float = 0.1) -> EmulatorInfo:
-    """Block until the workspace's emulator is seeded and answers; EmulatorError names the log if not."""
+class WaitAbandoned(EmulatorError):
+    """The caller stopped waiting (the app is quitting); the emulator keeps starting on its own."""
+
+
+def wait_ready(
+    workspace_dir: Path,
+    timeout: float = START_TIMEOUT,
+    poll: float = 0.1,
+    abandoned: Callable[[], bool] = lambda: False,
+) -> EmulatorInfo:
+    """Block until the workspace's emulator is seeded and answers; EmulatorError names the log if not.
+    `abandoned` is polled so a quitting app is not held open for the whole start timeout."""
     deadline = time.monotonic() + timeout
     logfile = str(log_path(workspace_dir))
     while True:
+        if abandoned():
+            raise WaitAbandoned("stopped waiting for the sandbox AWS emulator")
         info = read_record(workspace_dir)
         if info is None:
             raise EmulatorError(
