@@ -54,7 +54,8 @@ class AccountDiscovery:
 
 
 def is_account_id(value: str) -> bool:
-    return bool(_TWELVE_DIGITS.match(value))
+    # fullmatch: `$` would accept a trailing newline
+    return bool(_TWELVE_DIGITS.fullmatch(value))
 
 
 def _skipped(name: str) -> bool:
@@ -68,15 +69,31 @@ def _read_account_id(path: Path) -> tuple[str | None, str | None]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         return None, f"Cannot read {path}: {exc.strerror or exc}. Check its permissions."
-    match = _ACCOUNT_ID_RE.search(_COMMENT_RE.sub("", text))
+    text = _COMMENT_RE.sub("", text)
+    # only the top-level local (brace depth 1, inside `locals { }`): a nested map's account_id is not it
+    match = next((m for m in _ACCOUNT_ID_RE.finditer(text) if _depth(text[: m.start()]) == 1), None)
     if match is None:
         return None, None
-    return (match.group(1) if match.group(1) is not None else match.group(2)).strip(), None
+    return (match.group(1) if match.group(1) is not None else match.group(2)), None
+
+
+def _depth(prefix: str) -> int:
+    without_strings = re.sub(r'"(?:[^"\\\n]|\\.)*"', '""', prefix)
+    return without_strings.count("{") - without_strings.count("}")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f'the key "{key}" appears twice')
+        seen[key] = value
+    return seen
 
 
 def _read_accounts_json(path: Path, problems: list[str]) -> dict[str, str]:
     try:
-        document: Any = json.loads(path.read_text(encoding="utf-8"))
+        document: Any = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_no_duplicates)
     except OSError as exc:
         problems.append(f"Cannot read {path}: {exc.strerror or exc}. Check its permissions.")
         return {}
