@@ -58,6 +58,11 @@ ANSWERS = (
     AnswerSpec(
         "tag", None, "the image tag (default: the short git SHA of the app's repository, else a timestamp)"
     ),
+    AnswerSpec(
+        "pushed_tag",
+        None,
+        "use an image already pushed to the owning account's ECR under this tag (no docker; checked in ECR)",
+    ),
     AnswerSpec("immutable_tags", False, "create new repositories with immutable tags", kind="bool"),
     AnswerSpec(
         "simulate",
@@ -154,8 +159,11 @@ def plan(ctx: StepContext, answers: Mapping[str, Any]) -> StepPlan:
     apps_dir = Path(str(answers.get("apps_dir") or paths.sample_apps_dir())).expanduser()
     env = _env(ctx)
     simulate = str(answers.get("simulate") or "auto")
-    problem = None if simulate == "always" else docker_problem(env)
-    simulated = simulate == "always" or (problem is not None and simulate == "auto" and ctx.sandbox)
+    pushed_tag = str(answers.get("pushed_tag") or "")
+    problem = None if simulate == "always" or pushed_tag else docker_problem(env)
+    simulated = not pushed_tag and (
+        simulate == "always" or (problem is not None and simulate == "auto" and ctx.sandbox)
+    )
     if simulated and not ctx.sandbox:
         raise StepError(
             "a SIMULATED push only exists in the sandbox; use simulate=never with a working docker"
@@ -171,9 +179,9 @@ def plan(ctx: StepContext, answers: Mapping[str, Any]) -> StepPlan:
     chosen: list[dict[str, Any]] = []
     for app in wanted:
         source = apps_dir / app
-        if not (source / "Dockerfile").is_file():
+        if not pushed_tag and not (source / "Dockerfile").is_file():
             raise StepError(f"{source} has no Dockerfile: put the app's source there or set apps_dir")
-        tag = str(answers.get("tag") or default_tag(source, env))
+        tag = pushed_tag or str(answers.get("tag") or default_tag(source, env))
         accounts = apps[app]["accounts"]
         missing = [a for a in accounts if a not in ids]
         if missing:
@@ -185,7 +193,9 @@ def plan(ctx: StepContext, answers: Mapping[str, Any]) -> StepPlan:
             f"{app}: ECR repository in {ctx.account} ({ctx.region}), created if missing (scan on push); "
             f"pull allowed for {', '.join(accounts)}; tag {tag}"
         )
-        if simulated:
+        if pushed_tag:
+            result.actions.append(f"{app}: use the image already pushed as {tag} (checked in ECR, no docker)")
+        elif simulated:
             result.actions.append(f"{app}: {SIMULATED}")
         else:
             result.commands += [
@@ -197,7 +207,7 @@ def plan(ctx: StepContext, answers: Mapping[str, Any]) -> StepPlan:
         result.actions.append(
             f"{app}: set version (and image when it differs) in {len(apps[app]['units'])} units"
         )
-    result.data = {"apps": chosen, "simulated": simulated}
+    result.data = {"apps": chosen, "simulated": simulated, "existing": bool(pushed_tag)}
     return result
 
 
@@ -236,11 +246,20 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
     for app in plan.data["apps"]:
         name, tag, source = app["app"], app["tag"], Path(app["source"])
         try:
+            existing = ecr.image_digest(client, name, tag) if plan.data.get("existing") else None
+            if plan.data.get("existing") and existing is None:
+                raise StepError(
+                    f"ECR in {ctx.account} ({ctx.region}) has no {name}:{tag}; push it first or drop "
+                    "pushed_tag; nothing was recorded"
+                )
             uri, created = ecr.ensure_repository(client, name, immutable=immutable)
             account_ids = sorted({ids[a] for a in app["accounts"]})
             ecr.set_pull_policy(client, name, account_ids)
             ctx.progress(f"{name}: repository {uri} ({'created' if created else 'exists'}); pull policy set")
-            if simulated:
+            if existing is not None:
+                digest = existing
+                ctx.progress(f"{name}: found {uri}:{tag} in ECR ({digest})")
+            elif simulated:
                 ctx.progress(f"{name}: {SIMULATED}")
                 digest = ecr.simulated_push(client, name, tag, source_digest(source))
             else:

@@ -147,3 +147,29 @@ def test_an_app_without_a_dockerfile_is_refused(
     ctx = make_ctx("shared-services")
     with pytest.raises(StepError, match="has no Dockerfile"):
         docker_images.plan(ctx, helpers.resolve(docker_images, apps_dir=str(tmp_path / "apps")))
+
+
+def test_an_already_pushed_tag_is_checked_in_ecr_without_docker(
+    make_ctx: MakeCtx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    ctx = make_ctx("shared-services")
+    ecr = ctx.clients("ecr", "us-east-1")
+    plan = docker_images.plan(
+        ctx, helpers.resolve(docker_images, pushed_tag="v9", apps=["sample-app-backend"])
+    )
+    assert not plan.warnings and not plan.commands
+    with pytest.raises(StepError, match="has no sample-app-backend:v9"):
+        docker_images.execute(ctx, plan)
+    assert not ecr.describe_repositories()["repositories"]  # nothing created for a tag that is not there
+    from refarch_tui.aws import ecr as ecr_module
+
+    ecr_module.ensure_repository(ecr, "sample-app-backend", immutable=False)
+    ecr_module.simulated_push(ecr, "sample-app-backend", "v9", "0" * 64)
+    _result, record = helpers.run_and_record(docker_images, ctx, pushed_tag="v9", apps=["sample-app-backend"])
+    assert record.evidence["images"][0]["digest"].startswith("sha256:")
+    assert docker_images.verify(ctx, record).holds
+    assert all(
+        'version                 = "v9"' in f.read_text() for f in _units(ctx.live_root, "sample-app-backend")
+    )
