@@ -41,6 +41,10 @@ from refarch_tui.tools import build_process
 
 STEP_ID = "docker_images"
 SIMULATED = "SIMULATED push (no image built: the tag is registered in the emulator's ECR)"
+SANDBOX_PUSH = (
+    "sandbox: built and tagged, NOT pushed (the emulator has no registry endpoint; no docker login either) — "
+    "the tag is registered in the emulator's ECR with PutImage"
+)
 _DIGEST = re.compile(r"digest:\s*(sha256:[0-9a-f]{64})")
 
 ANSWERS = (
@@ -197,6 +201,12 @@ def plan(ctx: StepContext, answers: Mapping[str, Any]) -> StepPlan:
             result.actions.append(f"{app}: use the image already pushed as {tag} (checked in ECR, no docker)")
         elif simulated:
             result.actions.append(f"{app}: {SIMULATED}")
+        elif ctx.sandbox:
+            result.commands += [
+                f"docker build -t {app}:{tag} {source}",
+                f"docker tag {app}:{tag} <repository URI>:{tag}",
+            ]
+            result.actions.append(f"{app}: {SANDBOX_PUSH}")
         else:
             result.commands += [
                 "docker login --username AWS --password-stdin <registry>  (token on stdin, never shown)",
@@ -262,6 +272,13 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
             elif simulated:
                 ctx.progress(f"{name}: {SIMULATED}")
                 digest = ecr.simulated_push(client, name, tag, source_digest(source))
+            elif ctx.sandbox:
+                # the emulator's ECR has no registry endpoint, and the repository URI names real AWS hosts:
+                # build and tag for real, push nothing (no login either), register the tag with PutImage
+                _docker(ctx, ["docker", "build", "-t", f"{name}:{tag}", str(source)], f"{name}-build")
+                _docker(ctx, ["docker", "tag", f"{name}:{tag}", f"{uri}:{tag}"], f"{name}-tag")
+                ctx.progress(f"{name}: {SANDBOX_PUSH}")
+                digest = ecr.simulated_push(client, name, tag, source_digest(source))
             else:
                 registry = uri.split("/", 1)[0]
                 if registry not in logged_in:
@@ -278,10 +295,6 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
                 pushed = _docker(ctx, ["docker", "push", f"{uri}:{tag}"], f"{name}-push")
                 found = [m.group(1) for line in pushed.lines if (m := _DIGEST.search(line))]
                 digest = found[-1] if found else ""
-                if ctx.sandbox and ecr.image_digest(client, name, tag) is None:
-                    # the emulator's ECR has no registry endpoint for docker to push to
-                    ctx.progress(f"{name}: sandbox: registering {tag} in the emulator's ECR (PutImage)")
-                    ecr.simulated_push(client, name, tag, source_digest(source))
         except ecr.EcrError as exc:
             raise StepError(str(exc)) from None
         images.append(
@@ -293,7 +306,8 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
                 "tag": tag,
                 "digest": digest,
                 "account_ids": account_ids,
-                "simulated": simulated,
+                "simulated": simulated,  # no image built at all
+                "pushed": not simulated and existing is None and not ctx.sandbox,
                 "created": created,
             }
         )

@@ -34,8 +34,10 @@ def _units(ctx_live: Path, app: str) -> list[Path]:
 
 
 def test_build_tag_push_with_the_fake_docker(make_ctx: MakeCtx, docker_record: Path) -> None:
+    """The real path (outside the sandbox), its ECR calls going to the emulator."""
     progress: list[str] = []
     ctx = make_ctx("shared-services", progress=progress.append)
+    ctx.sandbox = False
     plan = docker_images.plan(ctx, helpers.resolve(docker_images, tag="t1"))
     assert not plan.data["simulated"] and not plan.warnings
     result, record = helpers.run_and_record(docker_images, ctx, tag="t1")
@@ -57,7 +59,8 @@ def test_build_tag_push_with_the_fake_docker(make_ctx: MakeCtx, docker_record: P
             assert password not in text and token not in text, path
     assert any("digest: sha256:" in line for line in progress)  # streamed
     for image in record.evidence["images"]:
-        assert image["digest"].startswith("sha256:") and not image["simulated"]
+        assert image["digest"].startswith("sha256:") and not image["simulated"] and image["pushed"]
+        assert image["digest"] in "\n".join(progress)  # the digest docker printed
         assert set(image["account_ids"]) == {ACCOUNTS[a] for a in APP_ACCOUNTS}
         repo = ecr.describe_repositories(repositoryNames=[image["repository"]])["repositories"][0]
         assert repo["imageScanningConfiguration"]["scanOnPush"] is True
@@ -79,6 +82,10 @@ def docker_images_pull() -> tuple[str, ...]:
 def test_verify_goes_stale_when_the_image_or_policy_goes(make_ctx: MakeCtx, docker_record: Path) -> None:
     ctx = make_ctx("shared-services")
     _, record = helpers.run_and_record(docker_images, ctx, tag="t2")
+    # the sandbox builds and tags for real but never logs in or pushes (the URI names real AWS hosts)
+    verbs = [c["argv"][0] for c in fake_docker.calls(docker_record)]
+    assert "build" in verbs and "tag" in verbs and "login" not in verbs and "push" not in verbs
+    assert all(not i["pushed"] and not i["simulated"] for i in record.evidence["images"])
     assert docker_images.verify(ctx, record).holds
     ecr = ctx.clients("ecr", "us-east-1")
     ecr.delete_repository_policy(repositoryName="sample-app-frontend")
@@ -132,6 +139,7 @@ def test_a_failing_push_records_nothing(
     fake_docker.install(tmp_path / "bin", record, fail="push")
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
     ctx = make_ctx("shared-services")
+    ctx.sandbox = False  # the sandbox never pushes
     plan = docker_images.plan(ctx, helpers.resolve(docker_images, tag="t3"))
     with pytest.raises(StepError) as caught:
         docker_images.execute(ctx, plan)

@@ -4,7 +4,6 @@ holds both times; no ECR token in anything printed, written or passed in argv.""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -69,23 +68,20 @@ def test_with_the_fake_docker_then_with_no_docker(sandbox_dir: Path, tmp_path: P
     images = first["record"]["evidence"]["images"]  # type: ignore[index]
     assert all(not i["simulated"] and i["digest"].startswith("sha256:") for i in images)
     verbs = [c["argv"][0] for c in fake_docker.calls(calls)]
-    assert {"login", "build", "tag", "push"} <= set(verbs)
+    assert {"build", "tag"} <= set(verbs) and not {"login", "push"} & set(verbs)  # sandbox: no real registry
     tags = {i["tag"] for i in images}
     assert _versions(sandbox_dir) == tags
 
-    # the emulator's token for shared-services (moto's is "<registry id>-auth-token"): fed on stdin only,
-    # never in argv, printed output or any file
+    # nothing secret in what was printed or written (the emulator's shared-services token, moto's
+    # "<registry id>-auth-token", is never even asked for in the sandbox)
     password = "235829751430-auth-token"
-    token = base64.b64encode(f"AWS:{password}".encode()).decode()
-    login = next(c for c in fake_docker.calls(calls) if c["argv"][0] == "login")
-    assert login["stdin"]["length"] == len(password)  # type: ignore[index]
     texts = [str(first["printed"])] + [
         p.read_text(errors="replace")
         for p in sandbox_dir.rglob("*")
         if p.is_file() and p.stat().st_size < 5e6
     ]
     argvs = [" ".join(c["argv"]) for c in fake_docker.calls(calls)]  # type: ignore[arg-type]
-    assert not any(password in t or token in t for t in texts + argvs)
+    assert not any(password in t for t in texts + argvs)
 
     second = _check(sandbox_dir, "/usr/bin:/bin")  # no docker anywhere on PATH
     images = second["record"]["evidence"]["images"]  # type: ignore[index]
