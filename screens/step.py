@@ -18,13 +18,14 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Log, Static
+from textual.widgets import Footer, Header, Static
 
 from refarch_tui import checklist
 from refarch_tui.steps import present, registry, runner
 from refarch_tui.steps.contract import StepContext, StepError, StepPlan
 from screens.dialogs.review_edits import ask_review
 from screens.widgets.answer_form import AnswerForm
+from screens.widgets.build_log import BuildLog
 from screens.widgets.sandbox_banner import SandboxBanner
 from screens.widgets.status_text import status_text
 
@@ -95,11 +96,12 @@ class StepScreen(Screen[None]):
             yield Static("[b]Preview[/b] (Ctrl+O after changing answers)", id="step-preview-title")
             yield Static("Preparing the preview…", id="step-preview")
             yield Static(status_text("pending"), id="step-status")
-            yield Log(max_lines=500, id="step-progress")
+            yield BuildLog(max_lines=500, id="step-progress")
             yield Static("", id="step-result")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.progress_view = self.query_one("#step-progress", BuildLog)  # workers push to it (thread-safe)
         self.action_preview()
 
     # -- the form --------------------------------------------------------------------------------------
@@ -134,8 +136,10 @@ class StepScreen(Screen[None]):
         self._start(partial(self._preview_work, self.app, answers), "step preview")
 
     def _step_context(self, app: App[Any]) -> StepContext:
+        view = self.progress_view
+
         def progress(line: str) -> None:
-            self._on_ui(app, self.query_one("#step-progress", Log).write_line, line)
+            view.push(line)  # thread-safe and bounded; a timer paints it (build floods stay responsive)
 
         return self.make_context(self.account, progress=progress, cancel=self.cancel_event)
 
@@ -185,6 +189,7 @@ class StepScreen(Screen[None]):
         self._on_ui(app, self._finished, outcome, "")
 
     def _finished(self, outcome: runner.StepOutcome | None, error: str) -> None:
+        self.progress_view.flush_pending()
         self.running = False
         self.plan = None
         if outcome is None:

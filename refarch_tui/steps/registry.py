@@ -14,6 +14,7 @@ MODULES: dict[str, str] = {
     "route53": "refarch_tui.steps.route53",
     "certs": "refarch_tui.steps.certs",
     "passwords": "refarch_tui.steps.passwords",
+    "lambdas": "refarch_tui.steps.lambdas",
 }
 
 NOT_BUILT: frozenset[str] = frozenset(

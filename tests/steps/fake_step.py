@@ -42,6 +42,22 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
         raise StepError(str(BEHAVIOUR["error"]))
     if BEHAVIOUR.get("crash"):
         raise RuntimeError("boom")
+    if BEHAVIOUR.get("build"):  # a real child process streamed through the shared build module
+        from refarch_tui.tools import build_process
+
+        result = build_process.run_build(
+            BEHAVIOUR["build"],
+            env=build_process.build_env(ctx.child_env(), region=ctx.region),
+            cwd=ctx.workspace.directory,
+            log_path=build_process.log_path_for(ctx.workspace, STEP_ID, ctx.account),
+            on_line=ctx.progress,
+            cancel=ctx.cancel,
+        )
+        BEHAVIOUR["build_result"] = result
+        if result.cancelled:
+            raise StepCancelled("cancelled; nothing was recorded")
+        if not result.ok:
+            raise StepError(result.failure("the fake build"))
     name = plan.answers["name"]
     edits = plan_input_everywhere(
         ctx.tree, ["cluster_instance_keypair_name"], name, reason="fake step", accounts=[ctx.account]
