@@ -52,3 +52,8 @@ def sample_live_repo() -> Path:
 
 def sample_modules_repo() -> Path:
     return assets_dir() / "sample-modules"
+
+
+def sample_apps_dir() -> Path:
+    """The two sample apps (sample-app-backend, sample-app-frontend), a Dockerfile each."""
+    return assets_dir() / "sample-apps"

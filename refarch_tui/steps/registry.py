@@ -15,6 +15,7 @@ MODULES: dict[str, str] = {
     "certs": "refarch_tui.steps.certs",
     "passwords": "refarch_tui.steps.passwords",
     "lambdas": "refarch_tui.steps.lambdas",
+    "docker_images": "refarch_tui.steps.docker_images",
 }
 
 NOT_BUILT: frozenset[str] = frozenset(
