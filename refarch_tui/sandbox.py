@@ -21,7 +21,7 @@ from pathlib import Path
 
 from refarch_tui import paths
 from refarch_tui.aws import emulator
-from refarch_tui.state import Mode, StateError, Workspace, WorkspaceLocked, WorkspaceState, remember_last
+from refarch_tui.state import LOCK_FILE, Mode, StateError, Workspace, WorkspaceState, remember_last
 
 LIVE_DIR = "live"
 MODULES_DIR = "modules"
@@ -52,43 +52,48 @@ def _make_writable(root: Path) -> None:
     root.chmod(stat.S_IMODE(root.stat().st_mode) | stat.S_IWUSR | stat.S_IRUSR | stat.S_IXUSR)
 
 
-def _copy_assets(directory: Path) -> None:
+PARTIAL_PREFIX = ".partial-"  # a copy in progress; renamed into place only once complete
+
+
+def _copy_assets(directory: Path) -> list[str]:
+    """Copy the bundled sample into the folders that are missing; returns the names copied. Each copy is
+    made under a temporary name and renamed into place, so a folder that exists is always complete (a
+    copy killed half-way leaves only a temporary folder, never a partial live/)."""
+    copied: list[str] = []
     for name, source in ((LIVE_DIR, paths.sample_live_repo()), (MODULES_DIR, paths.sample_modules_repo())):
         target = directory / name
-        if target.exists():
+        if target.exists() or target.is_symlink():
             continue
         if not source.is_dir():
             raise SandboxError(
                 f"The bundled sample repo is missing ({source}). Reinstall refarch-tui, "
                 "or point REFARCH_TUI_ASSETS at a folder holding sample-live/ and sample-modules/."
             )
+        partial = directory / f"{PARTIAL_PREFIX}{name}-{os.getpid()}"
         try:
-            shutil.copytree(source, target, ignore=_COPY_IGNORE, symlinks=True)
+            shutil.copytree(source, partial, ignore=_COPY_IGNORE, symlinks=True)
+            _make_writable(partial)
+            os.rename(partial, target)
         except OSError as exc:
-            shutil.rmtree(target, ignore_errors=True)
+            shutil.rmtree(partial, ignore_errors=True)
             raise SandboxError(
                 f"Cannot copy {source} to {target}: {exc}. Check free space and permissions."
             ) from None
-        _make_writable(target)
+        copied.append(name)
+    return copied
 
 
-def _refuse_if_open_elsewhere(workspace: Workspace) -> None:
-    holder = workspace.lock_holder()
-    if holder is None or holder in (-1, os.getpid()):
-        return
-    try:
-        os.kill(holder, 0)
-    except ProcessLookupError:
-        return
-    except PermissionError:
-        pass
-    raise WorkspaceLocked(workspace.directory, holder)
+def _remove_partial_copies(directory: Path) -> None:
+    """Temporary copies of a start killed mid-copy: ours, never the operator's; only the lock holder
+    removes them."""
+    for leftover in directory.glob(f"{PARTIAL_PREFIX}*"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _reset(directory: Path) -> None:
+def _check_resettable(directory: Path, workspace: Workspace) -> None:
     if not is_sandbox_workspace(directory) or directory.name != "sandbox":
         raise SandboxError(f"Refusing to delete {directory}: it is not the sandbox workspace.")
-    workspace = Workspace(directory)
     if workspace.exists():
         try:
             mode = workspace.load().mode
@@ -98,66 +103,114 @@ def _reset(directory: Path) -> None:
             raise SandboxError(
                 f"Refusing to delete {directory}: its state says it is not a sandbox workspace."
             )
-    _refuse_if_open_elsewhere(workspace)
+
+
+def _empty_under_lock(directory: Path) -> None:
+    """Everything of the sandbox but the lock file we hold (removed by `release`)."""
     emulator.stop(directory)
-    try:
-        shutil.rmtree(directory)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
+    for entry in directory.iterdir():
+        if entry.name == LOCK_FILE:
+            continue
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise SandboxError(
+                f"Cannot delete {entry} of the sandbox workspace: {exc}. Delete {directory} by hand."
+            ) from None
+
+
+def _adopt_or_create(directory: Path, workspace: Workspace) -> WorkspaceState:
+    """No state.json: a live/ or modules/ already there is the operator's copy (a start that was killed
+    before saving its state, or state.json deleted by hand) and is kept as it is — only what is missing
+    is copied. Nothing is deleted here; `sandbox --reset` (typed confirmation) is the way to start over."""
+    from refarch_tui.accounts import discover_accounts
+
+    kept = [name for name in (LIVE_DIR, MODULES_DIR) if (directory / name).exists()]
+    _copy_assets(directory)
+    live = directory / LIVE_DIR
+    discovery = discover_accounts(live)
+    if discovery.problems or not discovery.accounts:
+        problems = "; ".join(discovery.problems) or "no accounts found"
+        if LIVE_DIR in kept:
+            raise SandboxError(
+                f"{live} exists but the sandbox has no state.json, and the copy cannot be adopted: "
+                f"{problems}. It was left as it is. Fix it, or move it away, or run "
+                "`refarch-tui sandbox --reset` to replace it with a fresh copy of the sample."
+            )
+        raise SandboxError(f"The bundled sample repo has problems: {problems}. Reinstall refarch-tui.")
+    state = WorkspaceState(
+        live_dir=str(live.resolve()),
+        mode=Mode.SANDBOX,
+        accounts=discovery.accounts,
+        regions=discovery.regions,
+    )
+    state.settings["modules_dir"] = str((directory / MODULES_DIR).resolve())
+    workspace.save(state)
+    if kept:
+        workspace.journal(
+            "sandbox.adopt",
+            outcome="done",
+            detail=f"kept the existing {' and '.join(kept)} (no state.json was found)",
+        )
+    workspace.journal(
+        "sandbox.create",
+        outcome="done",
+        detail=f"live={state.live_dir} accounts={','.join(a.name for a in state.accounts)}",
+    )
+    return state
+
+
+def _load_sandbox_state(directory: Path, workspace: Workspace) -> WorkspaceState:
+    state = workspace.load()
+    if state.mode is not Mode.SANDBOX:
         raise SandboxError(
-            f"Cannot delete the sandbox workspace {directory}: {exc}. Delete it by hand."
-        ) from None
+            f"{directory} holds a workspace that is not a sandbox. "
+            "Move it away, then run `refarch-tui sandbox`."
+        )
+    return state
+
+
+def _needs_change(directory: Path, workspace: Workspace) -> bool:
+    if not workspace.exists():
+        return True
+    return not (directory / LIVE_DIR).is_dir() or not (directory / MODULES_DIR).is_dir()
 
 
 def open_sandbox(*, reset: bool = False, start_emulator: bool = True) -> tuple[Workspace, WorkspaceState]:
     """The sandbox workspace, created from the bundled sample on first use; its emulator is started
     (or reused) in the background but NOT waited for: call `emulator.wait_ready(workspace.directory)`
     in a worker before the first AWS call. `reset=True` throws the old sandbox away first.
-    `start_emulator=False` leaves starting it to the caller (the TUI does it after its first paint)."""
-    directory = workspace_dir()
-    if reset:
-        _reset(directory)
-    workspace = Workspace(directory)
-    if workspace.exists():
-        state = workspace.load()
-        if state.mode is not Mode.SANDBOX:
-            raise SandboxError(
-                f"{directory} holds a workspace that is not a sandbox. "
-                "Move it away, then run `refarch-tui sandbox`."
-            )
-        if not (directory / LIVE_DIR).is_dir() or not (directory / MODULES_DIR).is_dir():
-            _copy_assets(directory)
-            workspace.journal(
-                "sandbox.recopy", outcome="done", detail="sample repo copied again (it was missing)"
-            )
-    else:
-        for name in (LIVE_DIR, MODULES_DIR):  # left over from a creation that did not finish
-            shutil.rmtree(directory / name, ignore_errors=True)
-        _copy_assets(directory)
-        from refarch_tui.accounts import discover_accounts
+    `start_emulator=False` leaves starting it to the caller (the TUI does it after its first paint).
 
-        live = directory / LIVE_DIR
-        discovery = discover_accounts(live)
-        if discovery.problems or not discovery.accounts:
-            raise SandboxError(
-                "The bundled sample repo has problems: "
-                + "; ".join(discovery.problems)
-                + ". Reinstall refarch-tui."
-            )
-        state = WorkspaceState(
-            live_dir=str(live.resolve()),
-            mode=Mode.SANDBOX,
-            accounts=discovery.accounts,
-            regions=discovery.regions,
-        )
-        state.settings["modules_dir"] = str((directory / MODULES_DIR).resolve())
-        workspace.save(state)
-        workspace.journal(
-            "sandbox.create",
-            outcome="done",
-            detail=f"live={state.live_dir} accounts={','.join(a.name for a in state.accounts)}",
-        )
+    Every change (reset, creation, a missing copy restored) happens under the workspace lock, so two
+    first starts never work on the same folders; a sandbox that needs no change is opened without it."""
+    directory = workspace_dir()
+    workspace = Workspace(directory)
+    if reset:
+        _check_resettable(directory, workspace)
+    if reset or _needs_change(directory, workspace):
+        with workspace.locked():
+            _remove_partial_copies(directory)
+            if reset:
+                _empty_under_lock(directory)
+            if workspace.exists():
+                state = _load_sandbox_state(directory, workspace)
+                restored = _copy_assets(directory)
+                if restored:
+                    workspace.journal(
+                        "sandbox.recopy",
+                        outcome="done",
+                        detail=f"sample {' and '.join(restored)} copied again (missing)",
+                    )
+            else:
+                state = _adopt_or_create(directory, workspace)
+    else:
+        state = _load_sandbox_state(directory, workspace)
     remember_last(directory)
     if not start_emulator:
         return workspace, state

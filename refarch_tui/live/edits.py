@@ -13,7 +13,9 @@ import difflib
 import hashlib
 import itertools
 import math
+import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,9 @@ from refarch_tui.live.model import LiveTree, Unit
 
 CONFIG = "terragrunt.hcl"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# control characters other than \n \r \t (escaped by name): C0, DEL and C1, written as HCL \uNNNN escapes
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class EditRefused(Exception):
@@ -72,6 +77,8 @@ class PlannedEdit:
     old_sha256: str = ""
     unit: str | None = None
     label: str = ""  # the file relative to the live repo (POSIX) when known, else its full path
+    root: Path | None = None  # the live repo (real path) the file must stay inside when applied
+    linked_from: str | None = None  # the symlink named in the repo when `file` is its target
 
     @property
     def new_span(self) -> tuple[int, int]:
@@ -89,8 +96,17 @@ class AppliedEdit:
 
 
 def _render_string(value: str) -> str:
+    """A quoted HCL string. A lone surrogate (no UTF-8 form) is refused; other control characters are
+    escaped, never written raw (a raw NUL or ESC in a .hcl file breaks editors, diffs and terminals)."""
+    lone = _SURROGATE.search(value)
+    if lone is not None:
+        raise EditRefused(
+            f"the value {_short(ascii(value))} holds a lone surrogate (U+{ord(lone.group()):04X} at "
+            f"character {lone.start()}), which has no UTF-8 form; nothing was written — give a valid text"
+        )
     out = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     out = out.replace("\t", "\\t").replace("${", "$${").replace("%{", "%%{")
+    out = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
     return f'"{out}"'
 
 
@@ -181,6 +197,8 @@ class _Doc:
     def __init__(self, path: Path, raw: bytes, label: str | None = None) -> None:
         self.path = path
         self.label = label or str(path)
+        self.linked_from: str | None = None  # the symlink the operator named, when `path` is its target
+        self.root: Path | None = None  # the live repo's real path, when the file was read inside one
         self.raw = raw
         try:
             self.text = raw.decode("utf-8")
@@ -200,19 +218,45 @@ class _Doc:
 
     @classmethod
     def read(cls, path: Path, root: Path | None = None) -> _Doc:
+        """The file to edit. With `root` (the live repo), the file's real path must lie inside it: a path
+        with `..`, an absolute path, a symlinked folder or file leading out of the repo is refused. A symlink
+        whose target is inside the repo is followed: the target is the file edited (and named)."""
+        label = None
+        linked_from: str | None = None
+        if root is not None:
+            real_root = Path(os.path.realpath(root))
+            real = Path(os.path.realpath(path))
+            if not real.is_relative_to(real_root):
+                raise EditRefused(
+                    f"{path} resolves to {real}, outside the live repo {real_root}; "
+                    "the tool only edits files inside the live repo — nothing was changed"
+                )
+            label = real.relative_to(real_root).as_posix()
+            named = Path(os.path.abspath(path))
+            try:
+                named_rel: str | None = named.relative_to(os.path.abspath(root)).as_posix()
+            except ValueError:
+                named_rel = None
+            if named_rel is None or named_rel != label:
+                # a symlink inside the repo: the target (inside too) is the file edited and named
+                linked_from = named_rel if named_rel is not None else str(path)
+                path = real
         try:
-            raw = path.read_bytes()
+            mode = path.stat().st_mode
         except FileNotFoundError:
             raise EditRefused(f"{path} does not exist") from None
         except OSError as exc:
             raise EditRefused(f"cannot read {path}: {exc.strerror or exc}") from None
-        label = None
-        if root is not None:
-            try:
-                label = path.resolve().relative_to(root.resolve()).as_posix()
-            except ValueError:
-                label = None
-        return cls(path, raw, label)
+        if not stat.S_ISREG(mode):
+            raise EditRefused(f"{path} is not a regular file; the tool only edits regular files")
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise EditRefused(f"cannot read {path}: {exc.strerror or exc}") from None
+        doc = cls(path, raw, label)
+        doc.linked_from = linked_from
+        doc.root = Path(os.path.realpath(root)) if root is not None else None
+        return doc
 
     def span(self, node: Any) -> tuple[int, int]:
         if _is_tree(node):
@@ -341,6 +385,8 @@ def _finish(
         new_text = new_text[: splice.start] + splice.text + new_text[splice.end :]
     span = (ordered[0].start, ordered[-1].end) if ordered else (0, 0)
     name = doc.label
+    if doc.linked_from is not None:
+        reason = f"{reason} ({doc.linked_from} is a symlink to {name}: the target file is edited)"
     diff = "".join(
         difflib.unified_diff(
             doc.text.splitlines(keepends=True),
@@ -361,6 +407,8 @@ def _finish(
         old_sha256=_sha(doc.raw),
         unit=unit,
         label=doc.label,
+        root=doc.root,
+        linked_from=doc.linked_from,
     )
 
 
@@ -377,7 +425,15 @@ def _root_of(tree_or_root: LiveTree | Path | str) -> Path:
 
 
 def _unit_file(root: Path, unit_path: str) -> Path:
-    return root / CONFIG if unit_path in (".", "") else root / unit_path / CONFIG
+    if unit_path in (".", ""):
+        return root / CONFIG
+    parts = Path(unit_path).parts
+    if Path(unit_path).is_absolute() or ".." in parts:
+        raise EditRefused(
+            f"unit path {unit_path!r} must be relative to the live repo {root}, without '..'; "
+            "nothing was changed"
+        )
+    return root / unit_path / CONFIG
 
 
 def plan_set_inputs(
@@ -714,8 +770,34 @@ def _backup_path(file: Path, backup_dir: Path | None) -> Path:
     return backup_dir / f"{flat}.{stamp}.bak"
 
 
+def _check_still_confined(edit: PlannedEdit) -> None:
+    """The file planned is the file written: still a regular file (not swapped for a symlink since the plan),
+    still inside the live repo."""
+    if edit.root is None:
+        return
+    real = Path(os.path.realpath(edit.file))
+    if real != edit.root / edit.label:
+        raise EditRefused(
+            f"{edit.file} now resolves to {real}, not {edit.root / edit.label} as when the edit was planned "
+            "(a symlink made or moved since); nothing changed — review the edit again"
+        )
+    try:
+        mode = os.lstat(edit.file).st_mode
+    except OSError as exc:
+        raise EditRefused(f"cannot read {edit.file}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise EditRefused(f"{edit.file} is no longer a regular file; nothing changed")
+
+
 def apply_edit(edit: PlannedEdit, *, backup_dir: Path | None = None) -> AppliedEdit:
     """Back up, write atomically, re-parse and read back; restore the backup if anything does not hold."""
+    _check_still_confined(edit)
+    try:
+        encoded = edit.new_text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EditRefused(
+            f"the new text of {edit.file} cannot be written as UTF-8 ({exc.reason}); nothing changed"
+        ) from None
     try:
         raw = edit.file.read_bytes()
     except OSError as exc:
@@ -733,7 +815,7 @@ def apply_edit(edit: PlannedEdit, *, backup_dir: Path | None = None) -> AppliedE
             f"could not write the backup {backup}: {exc.strerror or exc}; nothing changed"
         ) from None
     try:
-        atomic.atomic_write_bytes(edit.file, edit.new_text.encode("utf-8"))
+        atomic.atomic_write_bytes(edit.file, encoded)
     except OSError as exc:
         raise EditFailed(f"could not write {edit.file}: {exc.strerror or exc}", backup=backup) from None
 
