@@ -8,7 +8,8 @@ stops a run, and reopening it shows the run again — or, after a crash, the las
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+import time
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from rich.text import Text
@@ -23,7 +24,9 @@ from refarch_tui.run import view
 from refarch_tui.run.controller import Preflight, PreflightError, RunController
 from refarch_tui.run.model import EventKind, RunEvent
 from refarch_tui.run.store import RunRecord
+from screens.widgets.run_lanes import RunLanes
 from screens.widgets.sandbox_banner import SandboxBanner
+from screens.widgets.tick_box import TickBox
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.3
@@ -39,17 +42,27 @@ class ApplyScreen(Screen[None]):
         Binding("f", "filter_failed", "Filter failed", id="apply.filter"),
         Binding("escape", "back", "Back", id="apply.back"),
     ]
+    # Every line of the preflight is one terminal row (cut with an ellipsis, never wrapped), so five
+    # accounts fit at 80x24; while a run goes the preflight folds to one line and the lanes get the room.
     DEFAULT_CSS = """
-    ApplyScreen #apply-preflight { height: auto; max-height: 50%; padding: 0 1; border: round $primary; }
-    ApplyScreen #apply-lanes { height: 1fr; }
-    ApplyScreen .lane { width: 1fr; border: round $secondary; }
-    ApplyScreen .lane-title { text-style: bold; height: 1; }
-    ApplyScreen .lane DataTable { height: 1fr; }
-    ApplyScreen #apply-bottom { height: 12; }
+    ApplyScreen #apply-preflight { height: auto; padding: 0 1; }
+    ApplyScreen #preflight-summary, ApplyScreen #preflight-accounts { height: auto; }
+    ApplyScreen .account-detail { padding-left: 4; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    ApplyScreen .account-warning { color: $warning; }
+    ApplyScreen #apply-running {
+        display: none; height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    ApplyScreen.-running #apply-preflight { display: none; }
+    ApplyScreen.-running #apply-running { display: block; }
+    ApplyScreen .buttons { height: 1; }
+    ApplyScreen .buttons Button { margin-right: 2; }
+    ApplyScreen #apply-lanes { height: 2fr; }
+    ApplyScreen #apply-bottom { height: 1fr; max-height: 12; }
     ApplyScreen #apply-unit-log { width: 3fr; border: round $primary; }
     ApplyScreen #apply-recovered { width: 2fr; border: round $warning; }
-    ApplyScreen #apply-counts { height: 1; }
-    ApplyScreen .pending-steps { color: $warning; padding-left: 4; }
+    ApplyScreen #apply-counts { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    ApplyScreen.-idle #apply-progress, ApplyScreen.-idle #apply-counts,
+    ApplyScreen.-idle #apply-lanes, ApplyScreen.-idle #apply-bottom { display: none; }
     """
 
     def __init__(
@@ -60,20 +73,19 @@ class ApplyScreen(Screen[None]):
         identities: Mapping[str, str] | None = None,
         time_left: Mapping[str, str] | None = None,
         blocked: Collection[str] = (),
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__()
+        super().__init__(classes="-idle")
         self.blocked = set(blocked)  # credentials reach another account: unticked, the run would fail them
         self.controller = controller
         self.sandbox = sandbox
         self.identities = dict(identities or {})
         self.time_left = dict(time_left or {})
+        self.clock = clock  # the lanes' "now" (a test freezes it for a snapshot)
         self.preflight: Preflight | None = None
         self.failed_only = False
         self.selected: str | None = None
-        self._rows: dict[str, tuple[str, ...]] = {}  # row key -> last rendered cells
-        self._lanes_of: object = None  # the run (or record) the lanes were built for
         self._log_version: tuple[str | None, int] = (None, -1)
-        self._building = False
         self._record: RunRecord | None = None  # the last run on disk, read in the preflight worker
         self._unsubscribe = controller.subscribe(self._on_event)
 
@@ -85,11 +97,14 @@ class ApplyScreen(Screen[None]):
             yield Static("Checking terragrunt and the live repo…", id="preflight-summary")
             yield Vertical(id="preflight-accounts")
             with Horizontal(classes="buttons"):
-                yield Button("Start apply", id="apply-start", variant="primary", disabled=True)
-                yield Button("Rerun what did not succeed", id="apply-rerun", disabled=True)
+                yield Button(
+                    "Start apply (s)", id="apply-start", variant="primary", disabled=True, compact=True
+                )
+                yield Button("Rerun what did not succeed (r)", id="apply-rerun", disabled=True, compact=True)
+        yield Static("", id="apply-running")
         yield ProgressBar(id="apply-progress", show_eta=False)
         yield Static("", id="apply-counts")
-        yield Horizontal(id="apply-lanes")
+        yield RunLanes(id="apply-lanes")
         with Horizontal(id="apply-bottom"):
             yield Log(id="apply-unit-log", max_lines=2000)
             yield Log(id="apply-recovered", max_lines=500)
@@ -134,48 +149,37 @@ class ApplyScreen(Screen[None]):
 
     async def _show_preflight(self, pre: Preflight, rerunnable: bool) -> None:
         self.preflight = pre
-        engine = (
-            pre.terragrunt.describe()
-            if pre.terragrunt
-            else "SIMULATED rehearsal (terragrunt is not installed)"
-        )
-        lines = [f"Engine: {engine}", *(f"warning: {w}" for w in pre.warnings[:5])]
-        record = self._record
-        leftover = record.running_pids() if record is not None and not record.complete else []
-        if record is not None and leftover and not self.controller.running:
-            lines.append(
-                f"warning: terragrunt from the interrupted run {record.run_id} still runs (process group "
-                f"{', '.join(map(str, leftover))}); let it finish before rerunning"
-            )
+        lines = view.preflight_lines(pre, self._record, running=self.controller.running)
         self.query_one("#preflight-summary", Static).update("\n".join(lines))
-        box = self.query_one("#preflight-accounts", Vertical)
-        if box.children:
-            # keep the operator's ticks; only the rerun button may change
-            self.query_one("#apply-start", Button).disabled = self.controller.running
-            self.query_one("#apply-rerun", Button).disabled = not rerunnable or self.controller.running
-            return
-        for account in pre.accounts:
-            identity = self.identities.get(account.name, "identity not checked")
-            left = (
-                f", credentials {self.time_left[account.name]} left" if account.name in self.time_left else ""
-            )
-            secrets = f", injects {', '.join(account.secret_names)}" if account.secret_names else ""
-            label = (
-                f"{account.name} ({account.account_id or '?'}) · {account.units} units · {account.region} · "
-                f"{identity}{left}{secrets}"
-            )
-            if account.name in self.blocked:
-                label += " · BLOCKED: the credentials reach another account — fix it with i; it would fail"
-            elif account.pending_steps:
-                label += f" · ⚠ {len(account.pending_steps)} step(s) not done — tick to run anyway"
-            ticked = not account.pending_steps and account.name not in self.blocked
-            await box.mount(Checkbox(label, value=ticked, id=f"run-{account.name}"))
-            if account.pending_steps:
-                await box.mount(
-                    Static("not done: " + "; ".join(account.pending_steps), classes="pending-steps")
-                )
         self.query_one("#apply-start", Button).disabled = self.controller.running
         self.query_one("#apply-rerun", Button).disabled = not rerunnable or self.controller.running
+        box = self.query_one("#preflight-accounts", Vertical)
+        if box.children:
+            return  # keep the operator's ticks; only the buttons may change
+        choices = view.account_choices(
+            pre, identities=self.identities, time_left=self.time_left, blocked=self.blocked
+        )
+        widgets: list[Static | TickBox] = []
+        for choice in choices:
+            ticked = self.controller.ticks.get(choice.name, choice.ticked)
+            widgets.append(TickBox(choice.label, ticked, id=f"run-{choice.name}"))
+            widgets.append(Static(choice.identity, classes="account-detail", id=f"identity-{choice.name}"))
+            if choice.warning:
+                widgets.append(
+                    Static(
+                        choice.warning, classes="account-detail account-warning", id=f"warning-{choice.name}"
+                    )
+                )
+        await box.mount_all(widgets)
+        if choices and not self.controller.running:
+            # focus never varies: the first Space ticks the first account
+            self.query_one(f"#run-{choices[0].name}", TickBox).focus()
+
+    @on(Checkbox.Changed)
+    def _remember_tick(self, event: Checkbox.Changed) -> None:
+        name = (event.checkbox.id or "").removeprefix("run-")
+        if name:
+            self.controller.ticks[name] = event.value  # kept while the workspace is open
 
     def selected_accounts(self) -> list[str]:
         if self.preflight is None:
@@ -237,7 +241,6 @@ class ApplyScreen(Screen[None]):
 
     def action_filter_failed(self) -> None:
         self.failed_only = not self.failed_only
-        self._lanes_of = None
         self.call_later(self._refresh)
 
     def action_open_log(self) -> None:
@@ -273,7 +276,7 @@ class ApplyScreen(Screen[None]):
         if event.kind is EventKind.KNOWN_ERROR:
             self._write_known(event)
         elif event.kind is EventKind.RUN_FINISHED:
-            self.notify(event.message, severity="information" if "succeeded:" in event.message else "warning")
+            self.notify(event.message, severity=view.outcome_severity(event.message))
             self.load_preflight()
 
     def _write_known(self, event: RunEvent) -> None:
@@ -283,82 +286,42 @@ class ApplyScreen(Screen[None]):
     def _lanes(self) -> tuple[object, list[view.Lane]]:
         run = self.controller.current
         if run is not None:
-            return run, view.lanes_from_run(run, failed_only=self.failed_only)
+            return run, view.lanes_from_run(run, failed_only=self.failed_only, now=self.clock())
         record = self._record
         if record is None:
             return None, []
         return record, view.lanes_from_record(record, failed_only=self.failed_only)
 
+    def on_resize(self) -> None:
+        self.query_one(RunLanes).relayout()
+
     async def _refresh(self) -> None:
-        if self._building or not self.is_mounted:
+        if not self.is_mounted:
             return
-        source, lanes = self._lanes()
-        if source is not self._lanes_of:
-            self._building = True
-            try:
-                await self._build_lanes(lanes)
-            finally:
-                self._building = False
-            self._lanes_of = source
-        else:
-            self._update_lanes(lanes)
         run = self.controller.current
+        running = self.controller.running
+        source, lanes = self._lanes()
+        self.set_class(source is None, "-idle")
+        if running and run is not None:
+            self.query_one("#apply-running", Static).update(view.running_line(self.preflight, run))
+        self.set_class(running, "-running")
+        await self.query_one(RunLanes).show(source, lanes)
+        preflight = self.query_one("#apply-preflight")
+        if running and (self.focused is None or preflight in self.focused.ancestors_with_self):
+            # the ticks folded away with the preflight: the first lane takes the keyboard
+            tables = self.query(DataTable)
+            if tables:
+                tables.first().focus()
         bar = self.query_one("#apply-progress", ProgressBar)
         counts = self.query_one("#apply-counts", Static)
         if run is not None:
             p = view.progress(run)
-            bar.update(total=max(1, p.total), progress=p.done)
-            state = "PAUSED · " if run.paused else ""
-            label = "SIMULATED · " if run.simulated else ""
-            counts.update(f"{label}{state}{p.text()} · run {run.id}")
+            if bar.size.width:  # it rounds to its width: one not laid out yet would keep a stray half cell
+                bar.update(total=max(1, p.total), progress=p.done)
+            counts.update(view.counts_line(run))
         elif isinstance(source, RunRecord):
-            ending = "unfinished (the app stopped)" if not source.complete else "finished"
-            counts.update(f"last run {source.run_id} ({ending}, from disk): r reruns what did not succeed")
+            counts.update(view.record_line(source))
         self._refresh_log()
-
-    async def _build_lanes(self, lanes: list[view.Lane]) -> None:
-        container = self.query_one("#apply-lanes", Horizontal)
-        await container.remove_children()
-        self._rows.clear()
-        for lane in lanes:
-            table: DataTable[Text | str] = DataTable(id=f"lane-{lane.account}", cursor_type="row")
-            table.add_column("unit", key="unit")
-            table.add_column("status", key="status")
-            table.add_column("time", key="time")
-            for row in lane.rows:
-                table.add_row(*self._cells(row), key=row.key)
-                self._rows[row.key] = (row.label, row.word, row.elapsed)
-            box = Vertical(
-                Static(lane.title, classes="lane-title", id=f"title-{lane.account}"), table, classes="lane"
-            )
-            await container.mount(box)
-
-    def _update_lanes(self, lanes: list[view.Lane]) -> None:
-        for lane in lanes:
-            try:
-                table = self.query_one(f"#lane-{lane.account}", DataTable)
-                self.query_one(f"#title-{lane.account}", Static).update(lane.title)
-            except Exception:
-                self._lanes_of = None
-                return
-            for row in lane.rows:
-                cells = (row.label, row.word, row.elapsed)
-                if row.key not in self._rows:
-                    self._lanes_of = None  # the set of rows changed: rebuild on the next tick
-                    return
-                old = self._rows[row.key]
-                if old != cells:
-                    rendered = self._cells(row)
-                    for index, column in enumerate(("unit", "status", "time")):
-                        if old[index] != cells[index]:
-                            table.update_cell(row.key, column, rendered[index])
-                    self._rows[row.key] = cells
-
-    @staticmethod
-    def _cells(row: view.LaneRow) -> tuple[Text | str, Text | str, str]:
-        if row.is_wave:
-            return Text(row.label, style="bold dim"), "", ""
-        return row.label, Text(row.word, style=view.WORD_STYLES.get(row.word, "")), row.elapsed
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -369,19 +332,7 @@ class ApplyScreen(Screen[None]):
             self._refresh_log()
 
     def _selected_log_path(self) -> Path | None:
-        if self.selected is None:
-            return None
-        run = self.controller.current
-        if run is not None:
-            unit = run.unit(self.selected)
-            return unit.log_path if unit is not None else None
-        record = self._record
-        if record is None:
-            return None
-        for account in record.accounts.values():
-            if self.selected in account.units:
-                return Path(account.units[self.selected].log)
-        return None
+        return view.unit_log_path(self.selected, self.controller.current, self._record)
 
     def _refresh_log(self) -> None:
         run = self.controller.current

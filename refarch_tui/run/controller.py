@@ -252,6 +252,9 @@ class RunController:
         self.task: asyncio.Task[dict[str, Any]] | None = None
         self._subscribers: list[Callable[[RunEvent], None]] = []
         self._unsubscribe: Callable[[], None] | None = None
+        # the operator's account ticks on the apply screen: kept while the workspace is open, so leaving the
+        # screen and coming back does not lose a choice
+        self.ticks: dict[str, bool] = {}
 
     @property
     def running(self) -> bool:

@@ -139,7 +139,7 @@ class AccountRun:
             result[unit.status.value] += 1
         return result
 
-    def duration(self) -> float:
+    def duration(self, now: float | None = None) -> float:
         if self.started is None:
             return 0.0
-        return max(0.0, (self.finished or time.time()) - self.started)
+        return max(0.0, (self.finished or now or time.time()) - self.started)

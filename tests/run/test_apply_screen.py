@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App
-from textual.widgets import Button, Checkbox, DataTable, Log, ProgressBar
+from textual.widgets import Button, Checkbox, DataTable, Log, ProgressBar, Static
 
 from refarch_tui.run.controller import Preflight, RunController
 from refarch_tui.run.engine import Executor
@@ -78,7 +78,9 @@ async def test_preflight_start_live_view_filter_and_leaving(
         # pending steps: dev and the other app accounts are not ticked until the operator overrides
         assert screen.query_one("#run-security", Checkbox).value is True
         dev = screen.query_one("#run-dev", Checkbox)
-        assert dev.value is False and "not done" in str(dev.label) and "arn:aws:sts::3:x" in str(dev.label)
+        assert dev.value is False
+        assert "not done" in str(screen.query_one("#warning-dev", Static).render())
+        assert "arn:aws:sts::3:x" in str(screen.query_one("#identity-dev", Static).render())
         assert screen.query_one("#run-prod", Checkbox).value is False
         dev.value = True
         await pilot.press("s")

@@ -42,3 +42,9 @@ def test_cancelled_run_summary_line_does_not_call_cancelled_or_unstarted_units_f
     line = Run.summary_line(fake)  # type: ignore[arg-type]
     assert "0 failed" in line
     assert "1 cancelled" in line and "2 skipped" in line
+
+
+def test_a_unit_waiting_for_its_automatic_rerun_reads_retrying_in_its_lane() -> None:
+    assert view.unit_word(_unit("r", UnitStatus.FAILED, retrying=True)) == "retrying"
+    assert view.unit_word(_unit("f", UnitStatus.FAILED)) == "failed"
+    assert "retrying" in view.NOT_OK  # "filter failed" keeps it in view: it did fail once
