@@ -16,6 +16,7 @@ MODULES: dict[str, str] = {
     "passwords": "refarch_tui.steps.passwords",
     "lambdas": "refarch_tui.steps.lambdas",
     "docker_images": "refarch_tui.steps.docker_images",
+    "backends": "refarch_tui.steps.backends",
 }
 
 NOT_BUILT: frozenset[str] = frozenset(
