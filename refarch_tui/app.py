@@ -340,9 +340,7 @@ class RefarchApp(App[None]):
     def open_step(self, step_id: str, account: str) -> None:
         assert self.state is not None
         if not self.state.applies(step_id, account):
-            from refarch_tui import checklist
-
-            reason = checklist.not_applicable_reason(step_id, account, owner_account=self.state.ami_owner)
+            reason = self.state.not_applicable_reason(step_id, account)
             self.notify(f"Not applicable to {account}: {reason}.")
             return
         # the apply screen runs every account: a blocked one is unticked there, the others can still run

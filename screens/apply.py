@@ -21,6 +21,7 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Log, Pr
 
 from refarch_tui.run import view
 from refarch_tui.run.controller import Preflight, PreflightError, RunController
+from refarch_tui.run.log_tail import last_lines
 from refarch_tui.run.model import EventKind, RunEvent
 from refarch_tui.run.store import RunRecord
 from screens.widgets.sandbox_banner import SandboxBanner
@@ -250,7 +251,7 @@ class ApplyScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="apply-open-log")
     def _load_full_log(self, path: Path) -> None:
         try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[-2000:]
+            lines = last_lines(path, 2000)
         except OSError as exc:
             self.app.call_from_thread(self.notify, f"Cannot read {path}: {exc.strerror}", severity="error")
             return
