@@ -25,12 +25,13 @@ from refarch_tui.run.log_tail import last_lines
 from refarch_tui.run.model import EventKind, RunEvent
 from refarch_tui.run.store import RunRecord
 from screens.widgets.sandbox_banner import SandboxBanner
+from screens.worker_failures import ReportsWorkerFailures
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.3
 
 
-class ApplyScreen(Screen[None]):
+class ApplyScreen(ReportsWorkerFailures, Screen[None]):
     BINDINGS = [
         Binding("s", "start", "Start", id="apply.start"),
         Binding("p", "pause", "Pause after wave", id="apply.pause"),
@@ -113,7 +114,7 @@ class ApplyScreen(Screen[None]):
 
     # -- preflight ---------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="apply-preflight")
+    @work(thread=True, exclusive=True, group="apply-preflight", exit_on_error=False)
     def load_preflight(self) -> None:
         try:
             pre = self.controller.preflight()
@@ -248,7 +249,7 @@ class ApplyScreen(Screen[None]):
             return
         self._load_full_log(path)
 
-    @work(thread=True, exclusive=True, group="apply-open-log")
+    @work(thread=True, exclusive=True, group="apply-open-log", exit_on_error=False)
     def _load_full_log(self, path: Path) -> None:
         try:
             lines = last_lines(path, 2000)
