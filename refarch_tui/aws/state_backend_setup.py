@@ -150,8 +150,8 @@ def bucket_settings(s3: Any, bucket: str, account_id: str) -> dict[str, Any]:
     }
 
 
-def missing_bucket_settings(settings: dict[str, Any]) -> list[str]:
-    """What the bucket lacks, as the operator reads it."""
+def missing_bucket_settings(settings: dict[str, Any], *, tls_only: bool = True) -> list[str]:
+    """What the bucket lacks, as the operator reads it (`tls_only=False`: the policy is not asked for)."""
     missing = []
     if settings["versioning"] != "Enabled":
         missing.append(f"versioning (now {settings['versioning']})")
@@ -160,7 +160,7 @@ def missing_bucket_settings(settings: dict[str, Any]) -> list[str]:
     off = [name for name, on in settings["public_access_block"].items() if not on]
     if off:
         missing.append(f"public-access blocks {', '.join(off)}")
-    if not settings["tls_only"]:
+    if tls_only and not settings["tls_only"]:
         missing.append("TLS-only bucket policy")
     return missing
 
@@ -171,9 +171,11 @@ def ensure_bucket(
     *,
     region: str,
     account_id: str,
+    tls_only: bool = True,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> list[str]:
-    """Blocking. Creates the bucket when free and puts whatever setting it lacks; one sentence per thing."""
+    """Blocking. Creates the bucket when free and puts whatever setting it lacks; one sentence per thing.
+    `tls_only=False` leaves the bucket policy alone (an endpoint without TLS, see the backends step)."""
     s3 = client_for("s3", region)
     owner = {"ExpectedBucketOwner": account_id}
     done: list[str] = []
@@ -227,7 +229,7 @@ def ensure_bucket(
             **owner,
         )
         done.append(f"{bucket}: all four public-access blocks on")
-    if not settings["tls_only"]:
+    if tls_only and not settings["tls_only"]:
         policy = _policy(s3, bucket, owner) or {"Version": "2012-10-17", "Statement": []}
         # an existing policy keeps its statements; ours is added next to them
         statements = [s for s in policy.get("Statement") or [] if s.get("Sid") != TLS_SID]

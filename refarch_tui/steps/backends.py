@@ -11,6 +11,10 @@ a TLS-only policy; `LockID` string hash key, on-demand billing, point-in-time re
 create missing ones itself on the first apply, 1.x only with `--backend-bootstrap`, so creating them here
 makes the first apply independent of the installed generation and of that flag.
 
+In the sandbox the TLS-only policy is not put, and every message says so: the emulator speaks plain HTTP on
+127.0.0.1 and enforces bucket policies, so a policy denying `aws:SecureTransport = false` would refuse every
+request to the state objects (terraform's, and the teardown's). Against AWS it is always put.
+
 Edits: the names and region into the account's `remote_state { config = { bucket, dynamodb_table, region } }`
 through `live.edits.plan_set_remote_state` (in `root.hcl` layouts, the per-account file it reads; a literal
 in a shared `root.hcl` is refused, and the step stays pending until it is changed by hand).
@@ -154,6 +158,16 @@ def _edits(
     return changing, already, []
 
 
+SANDBOX_NO_TLS = (
+    "sandbox: no TLS-only bucket policy — the emulator speaks plain HTTP and enforces bucket policies, so it "
+    "would refuse every request; against AWS the policy is put"
+)
+
+
+def wants_tls_policy(ctx: StepContext) -> bool:
+    return not ctx.sandbox
+
+
 def _describe_existing(ctx: StepContext, bucket: str, table: str, region: str) -> tuple[list[str], Any, bool]:
     """Plan lines for what already exists (read-only), the bucket's ownership, whether the table exists."""
     from botocore.exceptions import ClientError
@@ -178,7 +192,8 @@ def _describe_existing(ctx: StepContext, bucket: str, table: str, region: str) -
                 f"set region={found.region} or choose another bucket name"
             )
         missing = setup.missing_bucket_settings(
-            setup.bucket_settings(ctx.clients("s3", region), bucket, ctx.account_id)
+            setup.bucket_settings(ctx.clients("s3", region), bucket, ctx.account_id),
+            tls_only=wants_tls_policy(ctx),
         )
         lines.append(
             f"S3 bucket {bucket} already exists in {region} (this account's)"
@@ -187,7 +202,7 @@ def _describe_existing(ctx: StepContext, bucket: str, table: str, region: str) -
     else:
         lines.append(
             f"create S3 bucket {bucket} in {region}: versioning, default encryption (SSE-S3), all four "
-            "public-access blocks, TLS-only policy"
+            "public-access blocks" + (", TLS-only policy" if wants_tls_policy(ctx) else "")
         )
     try:
         settings = setup.table_settings(ctx.clients("dynamodb", region), table)
@@ -218,6 +233,8 @@ def plan(ctx: StepContext, answers: Mapping[str, Any]) -> StepPlan:
     note = terragrunt_note()
     if create:
         result.actions += existing
+        if not wants_tls_policy(ctx):
+            result.actions.append(SANDBOX_NO_TLS)
         result.actions.append(f"{note}; creating them here makes the first apply independent of that")
         if found.free:
             where = (
@@ -254,8 +271,15 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
     try:
         if create:
             done += setup.ensure_bucket(
-                ctx.clients, bucket, region=region, account_id=ctx.account_id, progress=ctx.progress
+                ctx.clients,
+                bucket,
+                region=region,
+                account_id=ctx.account_id,
+                tls_only=wants_tls_policy(ctx),
+                progress=ctx.progress,
             )
+            if not wants_tls_policy(ctx):
+                done.append(SANDBOX_NO_TLS)
             ctx.check_cancel()
             done += setup.ensure_table(ctx.clients, table, region=region, progress=ctx.progress)
         else:
@@ -289,6 +313,7 @@ def execute(ctx: StepContext, plan: StepPlan) -> StepResult:
             "region": region,
             "account_id": ctx.account_id,
             "created": create,
+            "tls_only_policy": create and wants_tls_policy(ctx),
             "done": done,
             HCL_EVIDENCE: already,
         },
@@ -316,7 +341,8 @@ def verify(ctx: StepContext, record: StepRecord) -> Verification:
             if found.region != region:
                 return Verification.stale(f"S3 bucket {bucket} is in {found.region}, not {region}")
             missing = setup.missing_bucket_settings(
-                setup.bucket_settings(ctx.clients("s3", region), bucket, account_id)
+                setup.bucket_settings(ctx.clients("s3", region), bucket, account_id),
+                tls_only=bool(evidence.get("tls_only_policy", True)),
             )
             if missing:
                 return Verification.stale(f"S3 bucket {bucket} lacks {', '.join(missing)}")

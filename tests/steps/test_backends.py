@@ -35,6 +35,13 @@ def run(ctx: StepContext, **answers: object) -> runner.StepOutcome:
     return runner.run_step(ctx, "backends", answers, accept=runner.accept_all)
 
 
+def as_in_aws(ctx: StepContext) -> StepContext:
+    """The context of a real workspace (the AWS code path), still against the emulator: only there is the
+    TLS-only bucket policy put (see `test_the_sandbox_puts_no_tls_only_policy_and_says_so`)."""
+    ctx.sandbox = False
+    return ctx
+
+
 def answered_by_s3(ctx: StepContext, operation: str, status: int, code: str) -> None:
     """Every S3 client of `ctx` answers `operation` with this HTTP status and error code, as S3 would."""
     real = ctx.clients
@@ -177,7 +184,7 @@ def test_200_with_expected_owner_is_trusted_when_list_buckets_is_denied(make_ctx
 
 
 def test_an_existing_bucket_of_ours_is_reported_and_completed(make_ctx: MakeCtx) -> None:
-    ctx = make_ctx("dev")
+    ctx = as_in_aws(make_ctx("dev"))
     s3 = ctx.clients("s3", "us-east-1")
     s3.create_bucket(Bucket=DEV_BUCKET)
     own = {
@@ -260,7 +267,7 @@ def _read_back(ctx: StepContext, bucket: str, table: str, region: str) -> None:
 def test_creates_everything_edits_the_account_root_config_and_a_rerun_changes_nothing(
     make_ctx: MakeCtx,
 ) -> None:
-    ctx = make_ctx("dev")
+    ctx = as_in_aws(make_ctx("dev"))
     outcome = run(ctx)
     assert outcome.status is Status.DONE, outcome.message
     assert f"S3 bucket {DEV_BUCKET}: created in us-east-1" in outcome.message
@@ -291,7 +298,7 @@ def test_creates_everything_edits_the_account_root_config_and_a_rerun_changes_no
     assert "terragrunt" in record.facts["terragrunt"]
     assert backends.verify(make_ctx("dev"), record).holds
 
-    again = run(make_ctx("dev"))
+    again = run(as_in_aws(make_ctx("dev")))
     assert again.status is Status.DONE and again.changes == []
     assert "already there in us-east-1 (this account's) with every setting in place" in again.message
     assert "already there in us-east-1 with every setting in place" in again.message
@@ -299,8 +306,25 @@ def test_creates_everything_edits_the_account_root_config_and_a_rerun_changes_no
     assert backends.verify(make_ctx("dev"), ctx.state.record("backends", "dev")).holds
 
 
+def test_the_sandbox_puts_no_tls_only_policy_and_says_so(make_ctx: MakeCtx) -> None:
+    ctx = make_ctx("dev")
+    plan = backends.plan(ctx, {})
+    assert backends.SANDBOX_NO_TLS in plan.actions
+    assert not any("TLS-only policy" in a for a in plan.actions if a.startswith("create S3 bucket"))
+    outcome = run(ctx)
+    assert outcome.status is Status.DONE and backends.SANDBOX_NO_TLS in outcome.message
+    s3 = ctx.clients("s3", "us-east-1")
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=DEV_BUCKET)
+    # the emulator enforces bucket policies over plain HTTP, which is why: objects stay reachable
+    s3.put_object(Bucket=DEV_BUCKET, Key="probe", Body=b"1")
+    record = ctx.state.record("backends", "dev")
+    assert record.evidence["tls_only_policy"] is False
+    assert backends.verify(make_ctx("dev"), record).holds
+
+
 def test_typed_names_and_region_go_into_the_hcl(make_ctx: MakeCtx) -> None:
-    ctx = make_ctx("prod")
+    ctx = as_in_aws(make_ctx("prod"))
     outcome = run(ctx, bucket="acme-prod-state", table="acme-prod-locks", region="us-west-2")
     assert outcome.status is Status.DONE, outcome.message
     _read_back(ctx, "acme-prod-state", "acme-prod-locks", "us-west-2")
@@ -349,7 +373,7 @@ def test_typed_names_and_region_go_into_the_hcl(make_ctx: MakeCtx) -> None:
 def test_verify_goes_stale_when_something_is_taken_away(
     make_ctx: MakeCtx, take_away: Callable[[StepContext], object], says: str
 ) -> None:
-    ctx = make_ctx("dev")
+    ctx = as_in_aws(make_ctx("dev"))
     assert run(ctx).status is Status.DONE
     take_away(ctx)
     verdict = backends.verify(make_ctx("dev"), ctx.state.record("backends", "dev"))
