@@ -310,7 +310,7 @@ def _run_step(args: StepArgs, document: dict[str, Any], out: TextIO, err: TextIO
                 print(f"{account}: {secrets.redact(line)}", file=err)
 
             if not state.applies(step_id, account):
-                reason = checklist.not_applicable_reason(step_id, account, owner_account=state.ami_owner)
+                reason = state.not_applicable_reason(step_id, account)
                 results.append(_not_applicable(account, reason))
                 print(f"{account}: n/a — {reason}", file=err)
                 continue

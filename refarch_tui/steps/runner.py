@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from refarch_tui import checklist, secrets
+from refarch_tui import secrets
 from refarch_tui.live.edits import PlannedEdit
 from refarch_tui.state import Status
 from refarch_tui.steps import record as recording
@@ -87,7 +87,7 @@ def prepare(ctx: StepContext, step_id: str, answers: Mapping[str, Any]) -> StepP
     except StepError as exc:
         raise StepRefused(str(exc)) from None
     if not ctx.state.applies(step_id, ctx.account):
-        reason = checklist.not_applicable_reason(step_id, ctx.account, owner_account=ctx.state.ami_owner)
+        reason = ctx.state.not_applicable_reason(step_id, ctx.account)
         return StepPlan(step=step_id, account=ctx.account, answers=resolved, not_applicable=reason)
     _require_identity(ctx)
     plan = module.plan(ctx, resolved)
