@@ -25,6 +25,7 @@ from refarch_tui.run.model import UnitStatus
 from refarch_tui.run.rehearsal import RehearsalExecutor
 from refarch_tui.run.terragrunt_exec import group_alive
 from refarch_tui.state import Workspace, WorkspaceState
+from refarch_tui.status import status_document
 from screens.dialogs.quit_during_run import QuitDuringRunDialog
 from screens.home import HomeScreen
 from tests.run.helpers import calls_for
@@ -194,6 +195,7 @@ async def test_cancel_and_quit_records_a_cancelled_run_with_nothing_left_running
     assert record.quit.choice == store.QUIT_CANCELLED
     summary = json.loads((run.directory / store.SUMMARY_FILE).read_text())
     assert summary["cancelled"] is True
+    assert status_document(workspace, workspace.load())["last_run_quit"]["choice"] == "cancelled"
     assert all(account.status != "running" for account in record.accounts.values())
     (call,) = calls_for(fake_tg, "security")
     (child_file,) = list(fake_tg.glob("child-*.pid"))
@@ -247,6 +249,9 @@ async def test_leave_running_and_quit_keeps_terragrunt_alive_and_reopening_repor
     assert record.quit.left_running == {"security": pid}
     assert record.accounts["security"].status == "left running"
     assert not (record.directory / store.SUMMARY_FILE).exists()
+    quit_status = status_document(workspace, workspace.load())["last_run_quit"]
+    assert quit_status["choice"] == "left-running" and quit_status["still_running"] == ["security"]
+    assert quit_status["left_running"] == {"security": pid}
 
     messages = await reopen_messages(workspace)
     assert any(
