@@ -17,6 +17,7 @@ MODULES: dict[str, str] = {
     "lambdas": "refarch_tui.steps.lambdas",
     "docker_images": "refarch_tui.steps.docker_images",
     "kms_admin": "refarch_tui.steps.kms_admin",
+    "backends": "refarch_tui.steps.backends",
 }
 
 NOT_BUILT: frozenset[str] = frozenset(
