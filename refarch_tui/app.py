@@ -87,6 +87,7 @@ class RefarchApp(App[None]):
             None  # the app owns runs: closing a screen never ends one
         )
         self._teardowns: dict[str, Teardown] = {}  # per account, so a finished run's report outlives a screen
+        self._quitting = False  # a quit during a run is waiting for its cancel (or hand-over) to finish
 
     # -- header --------------------------------------------------------------------------------------
 
@@ -179,12 +180,27 @@ class RefarchApp(App[None]):
         )
 
     def _check_last_run(self) -> None:
-        """After a crash or kill -9 mid-run: say what did not finish, and where to rerun it."""
+        """After a crash or kill -9 mid-run: say what did not finish, and where to rerun it; after a quit
+        during a run: what the operator chose and what came of it."""
         from refarch_tui.run import store
 
         assert self.workspace is not None
         record = store.load_run(self.workspace.runs_dir)
-        if record is None or record.complete:
+        if record is None:
+            return
+        quit_message = store.quit_sentence(record)
+        if quit_message is not None:
+            store.mark_quit_reported(record)
+            left_running = record.quit is not None and record.quit.choice == store.QUIT_LEFT_RUNNING
+            self.call_from_thread(
+                self.notify,
+                quit_message,
+                title="You quit during a run",
+                severity="warning" if left_running or not record.complete else "information",
+                timeout=30,
+            )
+            return
+        if record.complete or record.quit is not None:
             return
         left = record.not_succeeded()
         count = sum(len(paths) for paths in left.values())
@@ -579,6 +595,53 @@ class RefarchApp(App[None]):
 
         assert self.state is not None
         self.push_screen(AuthenticateScreen(IdentityService(access, self.state), self.state))
+
+    # -- quitting ----------------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit; while a run is active, first ask: cancel it and quit, leave terragrunt running, or stay."""
+        controller = self._run_controller
+        if controller is None or not controller.running or controller.current is None:
+            self.exit()
+            return
+        if self._quitting:
+            self.notify("Already quitting: waiting for terragrunt to stop.")
+            return
+        from screens.dialogs.quit_during_run import QuitDuringRunDialog
+
+        run = controller.current
+        running = [name for name, account in run.accounts.items() if account.status.value == "running"]
+        self.push_screen(
+            QuitDuringRunDialog(
+                run_id=run.id,
+                running="running in " + (", ".join(running) or "no account yet"),
+                leave_refused=run.leave_running_refusal,
+            ),
+            self._after_quit_choice,
+        )
+
+    def _after_quit_choice(self, choice: str | None) -> None:
+        if choice in ("cancel", "leave"):
+            self._quitting = True
+            self.run_worker(
+                self._quit_during_run(choice),
+                name="Quitting during a run",
+                group="quit",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    async def _quit_during_run(self, choice: str) -> None:
+        controller = self.run_controller()
+        try:
+            if choice == "cancel":
+                self.notify("Cancelling the run; the app quits once terragrunt has stopped.", timeout=30)
+                await controller.cancel_for_quit()
+            else:
+                left = await controller.leave_running_for_quit()
+                log.warning("quit during a run: terragrunt left running in %s", left)
+        finally:
+            self.exit()  # the operator asked to quit: a failure above is in the log, it must not keep them
 
     # -- worker failures -----------------------------------------------------------------------------
 

@@ -71,6 +71,7 @@ class StepOutcome:
             "edits": [change.to_json() for change in self.changes],
             "run_env": names,
             "message": secrets.redact(self.message),
+            "warnings": [secrets.redact(w) for w in (self.plan.warnings if self.plan else [])],
         }
 
 
@@ -146,9 +147,15 @@ def run_planned(ctx: StepContext, plan: StepPlan, accept: Accept = accept_none) 
 
 
 def run_step(
-    ctx: StepContext, step_id: str, answers: Mapping[str, Any], accept: Accept = accept_none
+    ctx: StepContext,
+    step_id: str,
+    answers: Mapping[str, Any],
+    accept: Accept = accept_none,
+    *,
+    on_plan: Callable[[StepPlan], None] | None = None,
 ) -> StepOutcome:
-    """plan → execute → record. StepRefused (nothing recorded) when the step cannot start."""
+    """plan → execute → record. StepRefused (nothing recorded) when the step cannot start. `on_plan` sees
+    the plan before it runs (line mode prints its warnings before asking about edits)."""
     from refarch_tui.aws.errors import AwsAccessError
 
     try:
@@ -159,6 +166,8 @@ def run_step(
         return _cancelled(ctx, step_id, None, str(exc))
     except (StepError, AwsAccessError) as exc:
         return _failed(ctx, step_id, None, str(exc))
+    if on_plan is not None:
+        on_plan(plan)
     return run_planned(ctx, plan, accept)
 
 
