@@ -47,6 +47,7 @@ T0 = 1_800_000_000.0  # the pinned clock of the "during" snapshots
 class ApplyViewApp(App[None]):
     def __init__(self, controller: RunController, **screen_options: Any) -> None:
         super().__init__()
+        self.animation_level = "none"  # the tabs' underline slides: a snapshot must not catch it mid-way
         self.controller = controller
         self.screen_options = screen_options
 

@@ -70,7 +70,8 @@ async def test_a_blocked_account_shows_blocked_and_the_apply_view_still_opens(
         summary = str(app.screen.query_one("#preflight-summary", Static).render())
         assert app.screen.query("#run-dev"), summary
         dev = app.screen.query_one("#run-dev", Checkbox)
-        assert dev.value is False and "BLOCKED" in str(dev.label)
+        warning = str(app.screen.query_one("#warning-dev", Static).render())
+        assert dev.value is False and "BLOCKED" in warning
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
