@@ -16,6 +16,7 @@ MODULES: dict[str, str] = {
     "passwords": "refarch_tui.steps.passwords",
     "lambdas": "refarch_tui.steps.lambdas",
     "docker_images": "refarch_tui.steps.docker_images",
+    "amis": "refarch_tui.steps.amis",
 }
 
 NOT_BUILT: frozenset[str] = frozenset(
