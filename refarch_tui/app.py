@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
-from refarch_tui import paths
+from refarch_tui import logsetup, paths
 from refarch_tui.run.cells import run_cells
 from refarch_tui.state import Mode, StateError, Workspace, WorkspaceState
 from screens.home import HomeScreen
+from screens.worker_failures import WorkerCrashed, crash_of
 
 if TYPE_CHECKING:
     from refarch_tui.aws.access import AwsAccess
@@ -86,6 +87,7 @@ class RefarchApp(App[None]):
             None  # the app owns runs: closing a screen never ends one
         )
         self._teardowns: dict[str, Teardown] = {}  # per account, so a finished run's report outlives a screen
+        self._quitting = False  # a quit during a run is waiting for its cancel (or hand-over) to finish
 
     # -- header --------------------------------------------------------------------------------------
 
@@ -153,7 +155,14 @@ class RefarchApp(App[None]):
             self.call_after_refresh(self._resume_in_background)
 
     def _resume_in_background(self) -> None:
-        self.run_worker(self._resume, thread=True, group="resume", exclusive=True, exit_on_error=False)
+        self.run_worker(
+            self._resume,
+            name="Resuming the workspace",
+            thread=True,
+            group="resume",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _resume(self) -> None:
         """Thread: identities again (when an auth method was chosen), then verify done steps."""
@@ -161,15 +170,37 @@ class RefarchApp(App[None]):
             self._verify_done_cells()
 
     def _look_for_an_unfinished_run(self) -> None:
-        self.run_worker(self._check_last_run, thread=True, group="last-run", exclusive=True)
+        self.run_worker(
+            self._check_last_run,
+            name="Reading the last run",
+            thread=True,
+            group="last-run",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _check_last_run(self) -> None:
-        """After a crash or kill -9 mid-run: say what did not finish, and where to rerun it."""
+        """After a crash or kill -9 mid-run: say what did not finish, and where to rerun it; after a quit
+        during a run: what the operator chose and what came of it."""
         from refarch_tui.run import store
 
         assert self.workspace is not None
         record = store.load_run(self.workspace.runs_dir)
-        if record is None or record.complete:
+        if record is None:
+            return
+        quit_message = store.quit_sentence(record)
+        if quit_message is not None:
+            store.mark_quit_reported(record)
+            left_running = record.quit is not None and record.quit.choice == store.QUIT_LEFT_RUNNING
+            self.call_from_thread(
+                self.notify,
+                quit_message,
+                title="You quit during a run",
+                severity="warning" if left_running or not record.complete else "information",
+                timeout=30,
+            )
+            return
+        if record.complete or record.quit is not None:
             return
         left = record.not_succeeded()
         count = sum(len(paths) for paths in left.values())
@@ -181,7 +212,14 @@ class RefarchApp(App[None]):
         self.call_from_thread(self.notify, message, title="Unfinished run", severity="warning", timeout=20)
 
     def _watch_emulator(self) -> None:
-        self.run_worker(self._wait_for_emulator, thread=True, group="emulator", exclusive=True)
+        self.run_worker(
+            self._wait_for_emulator,
+            name="Starting the sandbox emulator",
+            thread=True,
+            group="emulator",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _wait_for_emulator(self) -> None:
         from refarch_tui import sandbox
@@ -340,9 +378,7 @@ class RefarchApp(App[None]):
     def open_step(self, step_id: str, account: str) -> None:
         assert self.state is not None
         if not self.state.applies(step_id, account):
-            from refarch_tui import checklist
-
-            reason = checklist.not_applicable_reason(step_id, account, owner_account=self.state.ami_owner)
+            reason = self.state.not_applicable_reason(step_id, account)
             self.notify(f"Not applicable to {account}: {reason}.")
             return
         # the apply screen runs every account: a blocked one is unticked there, the others can still run
@@ -404,7 +440,14 @@ class RefarchApp(App[None]):
             raise StepRefused(str(exc)) from None
 
     def action_export_transcript(self) -> None:
-        self.run_worker(self._export_transcript, thread=True, group="export", exclusive=True)
+        self.run_worker(
+            self._export_transcript,
+            name="Exporting the transcript",
+            thread=True,
+            group="export",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _export_transcript(self) -> None:
         """Thread: the redacted Markdown transcript into the workspace; the notification names the file."""
@@ -425,7 +468,14 @@ class RefarchApp(App[None]):
         if self.state is None:
             return
         self.notify("Reading the live repo…", timeout=2)
-        self.run_worker(self._load_graph, thread=True, group="graph", exclusive=True)
+        self.run_worker(
+            self._load_graph,
+            name="Reading the live repo",
+            thread=True,
+            group="graph",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _load_graph(self) -> None:
         from refarch_tui import live
@@ -520,7 +570,14 @@ class RefarchApp(App[None]):
         if self.sandbox and self.emulator_endpoint is None:
             self.notify("The sandbox's AWS emulator is still starting; try again in a moment.")
             return
-        self.run_worker(self._open_authenticate, thread=True, group="auth", exclusive=True)
+        self.run_worker(
+            self._open_authenticate,
+            name="Opening the identity check",
+            thread=True,
+            group="auth",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _open_authenticate(self) -> None:
         from refarch_tui.aws.errors import AwsAccessError
@@ -538,6 +595,81 @@ class RefarchApp(App[None]):
 
         assert self.state is not None
         self.push_screen(AuthenticateScreen(IdentityService(access, self.state), self.state))
+
+    # -- quitting ----------------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit; while a run is active, first ask: cancel it and quit, leave terragrunt running, or stay."""
+        controller = self._run_controller
+        if controller is None or not controller.running or controller.current is None:
+            self.exit()
+            return
+        if self._quitting:
+            self.notify("Already quitting: waiting for terragrunt to stop.")
+            return
+        from screens.dialogs.quit_during_run import QuitDuringRunDialog
+
+        run = controller.current
+        running = [name for name, account in run.accounts.items() if account.status.value == "running"]
+        self.push_screen(
+            QuitDuringRunDialog(
+                run_id=run.id,
+                running="running in " + (", ".join(running) or "no account yet"),
+                leave_refused=run.leave_running_refusal,
+            ),
+            self._after_quit_choice,
+        )
+
+    def _after_quit_choice(self, choice: str | None) -> None:
+        if choice in ("cancel", "leave"):
+            self._quitting = True
+            self.run_worker(
+                self._quit_during_run(choice),
+                name="Quitting during a run",
+                group="quit",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    async def _quit_during_run(self, choice: str) -> None:
+        controller = self.run_controller()
+        try:
+            if choice == "cancel":
+                self.notify("Cancelling the run; the app quits once terragrunt has stopped.", timeout=30)
+                await controller.cancel_for_quit()
+            else:
+                left = await controller.leave_running_for_quit()
+                log.warning("quit during a run: terragrunt left running in %s", left)
+        finally:
+            self.exit()  # the operator asked to quit: a failure above is in the log, it must not keep them
+
+    # -- worker failures -----------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The App's own workers (and the screens' `self.app.run_worker(...)` ones) that raised."""
+        crash = crash_of(event.worker)
+        if crash is not None:
+            self.report_worker_crash(crash)
+
+    def on_worker_crashed(self, message: WorkerCrashed) -> None:
+        """Screens' and widgets' workers that raised (forwarded by `ReportsWorkerFailures`)."""
+        message.stop()
+        self.report_worker_crash(message)
+
+    def report_worker_crash(self, crash: WorkerCrashed) -> None:
+        """The one handler for a worker that raised: traceback to the log file, a notification naming it."""
+        error = crash.error
+        log.error(
+            "background task %r failed", crash.worker_name, exc_info=(type(error), error, error.__traceback__)
+        )
+        log_path = self.log_file or logsetup.log_file()
+        self.notify(
+            f"{crash.worker_name or 'A background task'} failed unexpectedly: {type(error).__name__}. "
+            f"The traceback is in {log_path}",
+            title="Unexpected error",
+            severity="error",
+            timeout=30,
+        )
 
     def on_unmount(self) -> None:
         if self.workspace is not None:

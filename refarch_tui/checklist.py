@@ -166,7 +166,16 @@ def deployment_waves(names: Iterable[str]) -> list[list[str]]:
     return waves
 
 
-def applies(step_id: str, account: str, *, owner_account: str = SHARED_SERVICES) -> bool:
+def security_account_of(names: Iterable[str]) -> str:
+    """The account security-only steps run in: `security` when present, else the sole account of a
+    single-account workspace (the seed: "in the same AWS account (for single-account deployments)")."""
+    accounts = list(dict.fromkeys(names))
+    return accounts[0] if len(accounts) == 1 else SECURITY
+
+
+def applies(
+    step_id: str, account: str, *, owner_account: str = SHARED_SERVICES, security_account: str = SECURITY
+) -> bool:
     """Whether a step has work to do in an account (False shows as `n/a` on the checklist)."""
     scope = step(step_id).scope
     if scope is Scope.ALL:
@@ -174,18 +183,22 @@ def applies(step_id: str, account: str, *, owner_account: str = SHARED_SERVICES)
     if scope is Scope.OWNER:
         return account == owner_account
     if scope is Scope.SECURITY_ONLY:
-        return account == SECURITY
+        return account == security_account
     if scope is Scope.WORKLOADS:
         return account != SECURITY
     return account not in (SECURITY, SHARED_SERVICES)
 
 
-def not_applicable_reason(step_id: str, account: str, *, owner_account: str = SHARED_SERVICES) -> str:
+def not_applicable_reason(
+    step_id: str, account: str, *, owner_account: str = SHARED_SERVICES, security_account: str = SECURITY
+) -> str:
     scope = step(step_id).scope
     if scope is Scope.OWNER:
         return f"built once in {owner_account} and shared with the other accounts"
     if scope is Scope.SECURITY_ONLY:
-        return "lives in the security account"
+        if security_account == SECURITY:
+            return "lives in the security account"
+        return f"lives in the security account ({security_account})"
     if scope is Scope.WORKLOADS:
         return "no EC2 instances run in the security account"
     if scope is Scope.APPS:
@@ -193,11 +206,13 @@ def not_applicable_reason(step_id: str, account: str, *, owner_account: str = SH
     return ""
 
 
-def cells(accounts: Sequence[str], *, owner_account: str = SHARED_SERVICES) -> list[tuple[str, str]]:
+def cells(
+    accounts: Sequence[str], *, owner_account: str = SHARED_SERVICES, security_account: str = SECURITY
+) -> list[tuple[str, str]]:
     """Every (step, account) pair that applies, in checklist order."""
     return [
         (s.id, account)
         for s in STEPS
         for account in order_accounts(accounts)
-        if applies(s.id, account, owner_account=owner_account)
+        if applies(s.id, account, owner_account=owner_account, security_account=security_account)
     ]

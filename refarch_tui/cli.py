@@ -342,11 +342,9 @@ def sandbox_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _confirm_reset(directory: Path, confirmation: str | None, out: TextIO, err: TextIO) -> bool:
     """Deleting the sandbox's progress needs the word `sandbox` typed (or given with --confirm)."""
-    print(
-        f"--reset deletes {directory}: the sandbox workspace with its progress, journal, run logs and its "
-        "copy of the sample repo, and stops its AWS emulator. Nothing outside that folder is touched.",
-        file=out,
-    )
+    from refarch_tui.sandbox import RESET_WORD, reset_warning
+
+    print(reset_warning(directory), file=out)
     if confirmation is None:
         if not sys.stdin.isatty():
             print("refarch-tui: not reset: pass --confirm sandbox to confirm without a terminal.", file=err)
@@ -357,7 +355,7 @@ def _confirm_reset(directory: Path, confirmation: str | None, out: TextIO, err: 
             print("", file=out)
             print("refarch-tui: not reset: no confirmation was typed (end of input).", file=err)
             return False
-    if confirmation != "sandbox":
+    if confirmation != RESET_WORD:
         print("refarch-tui: not reset: the confirmation did not match `sandbox`.", file=err)
         return False
     return True

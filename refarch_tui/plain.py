@@ -6,6 +6,9 @@ cursor tricks, no meaning carried by colour alone. Before anything changes AWS t
 identity (ARN) and the region are printed; every plan and every diff is printed before a y/N question
 whose default is No.
 
+Destructive entries (teardown through `run.teardown_line`, the sandbox reset through `sandbox.open_sandbox`)
+always ask for the typed name: plain mode has no --yes and no --confirm.
+
 Ctrl-C at a prompt ends plain mode with the state as it was (exit 130); during a step it asks the step to
 stop at its next safe point, records nothing half-done, and then ends the same way.
 """
@@ -35,8 +38,27 @@ class Interrupted(Exception):
     """Ctrl-C: the session ends; the state is consistent."""
 
 
+class SessionEnds(Exception):
+    """Plain mode cannot go on (a reset that did not finish): the message says what to do; exit 1."""
+
+
+def _in_event_loop() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _ask(question: Any) -> Any:
     try:
+        if _in_event_loop():
+            # asked from inside a coroutine (the teardown's typed confirmations): prompt_toolkit cannot
+            # start its own loop there, so the question runs in a thread of its own. Ctrl-C still reaches
+            # it: the terminal is in raw mode, so it arrives as a key, not as SIGINT.
+            return question.application.run(in_thread=True)
         return question.unsafe_ask()
     except (KeyboardInterrupt, EOFError):
         raise Interrupted() from None
@@ -57,6 +79,12 @@ class Prompts:
         import questionary
 
         return str(_ask(questionary.password(message + " (empty: generate one):", qmark="")))
+
+    def typed(self, message: str) -> str:
+        """A typed confirmation (an account's name): no default, the answer exactly as typed."""
+        import questionary
+
+        return str(_ask(questionary.text(message.rstrip(), qmark="")))
 
     def confirm(self, message: str, *, default: bool = False) -> bool:
         import questionary
@@ -125,8 +153,11 @@ class PlainSession:
                 ("verify", "Verify what is done (re-check AWS, files and HCL)"),
                 ("apply", "Run Terragrunt (apply, account by account)"),
                 ("export", "Export a redacted transcript"),
-                (QUIT, "Quit (progress is saved)"),
+                ("teardown", "Tear down an account (plan, rehearsal or destroy; the name is typed)"),
             ]
+            if self.state.mode is Mode.SANDBOX:
+                choices.append(("reset", "Reset the sandbox (delete its progress; `sandbox` is typed)"))
+            choices.append((QUIT, "Quit (progress is saved)"))
             choice = self.prompts.choose("What next?", choices)
             if choice == QUIT:
                 self.say(f"Progress is saved. Resume with: {self.resume_command}")
@@ -142,6 +173,10 @@ class PlainSession:
                 self.apply()
             elif choice == "export":
                 self.export()
+            elif choice == "teardown":
+                self.teardown()
+            elif choice == "reset":
+                self.reset_sandbox()
 
     def pick_cell(self) -> None:
         steps = [(s.id, s.title) for s in checklist.STEPS]
@@ -371,6 +406,80 @@ class PlainSession:
         )
         self.say(f"Transcript written to {target}")
 
+    # -- destructive: teardown and sandbox reset (always typed, never a --yes) -------------------------------
+
+    def teardown(self) -> None:
+        """`refarch-tui teardown` for one account, with the same plan, phases and typed confirmations."""
+        from refarch_tui.run import teardown_line
+
+        account = self.prompts.choose(
+            "Which account to tear down?", [(a, a) for a in reversed(self.state.account_names)]
+        )
+        action = self.prompts.choose(
+            f"Teardown of {account}:",
+            [
+                ("plan", "Show the destroy plan (runs nothing)"),
+                ("rehearse", "Rehearse: `plan -destroy` of every planned unit (destroys nothing)"),
+                ("destroy", "Destroy, wave by wave (the account name is typed to confirm each phase)"),
+            ],
+        )
+        region = self.state.regions[0] if self.state.regions else "us-east-1"
+        if action != "plan":
+            for line in self.identity_lines(account, region):
+                self.say(line)
+        generation = _terragrunt_generation()
+
+        def env_for_account(name: str) -> Any:
+            return self.access.environment_for(name, base_env={}, terragrunt_generation=generation)
+
+        def access() -> tuple[Any, str]:
+            result = self.access.result(account)
+            return env_for_account, result.summary if result.ok else f"not confirmed: {result.explanation}"
+
+        try:
+            code = teardown_line.main(
+                workspace=self.workspace,
+                state=self.state,
+                account=account,
+                action=action,
+                confirm=None,  # plain mode has no --confirm: the name is always typed
+                as_json=False,
+                report=None,
+                access=access,
+                out=self.out,
+                err=self.out,
+                prompter=teardown_line.Prompter(ask=self.prompts.typed),
+            )
+        except Interrupted:
+            self.say(
+                f"Teardown of {account} stopped at a confirmation; nothing more ran and what did run is "
+                "recorded. Choose Tear down again to continue with what is not destroyed yet."
+            )
+            raise
+        finally:
+            self.state = self.workspace.load()
+        self.say(f"Teardown ({action}) of {account} finished with exit code {code}.")
+
+    def reset_sandbox(self) -> None:
+        """`refarch-tui sandbox --reset`: the word typed, then a fresh sandbox with its emulator again."""
+        from refarch_tui import sandbox
+        from refarch_tui.steps.line_mode import CannotStart, connect
+
+        self.say(sandbox.reset_warning(self.workspace.directory))
+        typed = self.prompts.typed(f"Type `{sandbox.RESET_WORD}` to confirm, anything else keeps it: ")
+        if typed.strip() != sandbox.RESET_WORD:
+            self.say(f"Not reset: {typed.strip()!r} is not `{sandbox.RESET_WORD}`. Nothing was deleted.")
+            return
+        try:
+            # this process holds the workspace lock already: the reset runs under it
+            _workspace, self.state = sandbox.open_sandbox(reset=True)
+            self.access = connect(self.workspace, self.state, self.state.account_names, self.out).access
+        except (sandbox.SandboxError, CannotStart) as exc:
+            raise SessionEnds(
+                f"The reset did not finish: {exc}. Run `refarch-tui sandbox --reset` to try again."
+            ) from None
+        self.say(f"The sandbox was reset: a fresh copy of the sample repo in {self.workspace.directory}.")
+
 
 def _terragrunt_generation() -> int | None:
     from refarch_tui.run_access import terragrunt_generation
@@ -389,7 +498,7 @@ def _as_text(value: Any) -> str:
 def main(
     *, sandbox: bool, workspace_arg: str | None, allow_plaintext_keyring: bool, out: TextIO, err: TextIO
 ) -> int:
-    """Exit codes: 0 quit, 2 could not start, 130 interrupted (Ctrl-C)."""
+    """Exit codes: 0 quit, 1 a sandbox reset that did not finish, 2 could not start, 130 interrupted."""
     from refarch_tui.steps.line_mode import CannotStart, connect, open_workspace
 
     resume_command = (
@@ -431,6 +540,9 @@ def main(
         )
         try:
             return session.loop()
+        except SessionEnds as exc:
+            print(f"refarch-tui plain: {secrets.redact(str(exc))}", file=err)
+            return 1
         except (Interrupted, KeyboardInterrupt):
             print(
                 f"\nInterrupted. The state is saved and nothing half-done was recorded. "

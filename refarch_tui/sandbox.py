@@ -91,6 +91,17 @@ def _remove_partial_copies(directory: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
+RESET_WORD = "sandbox"  # the typed confirmation of a reset (there is no way around typing it)
+
+
+def reset_warning(directory: Path) -> str:
+    """What a reset deletes, said before the confirmation is asked for (CLI and plain mode alike)."""
+    return (
+        f"A reset deletes {directory}: the sandbox workspace with its progress, journal, run logs and its "
+        "copy of the sample repo, and stops its AWS emulator. Nothing outside that folder is touched."
+    )
+
+
 def _check_resettable(directory: Path, workspace: Workspace) -> None:
     if not is_sandbox_workspace(directory) or directory.name != "sandbox":
         raise SandboxError(f"Refusing to delete {directory}: it is not the sandbox workspace.")

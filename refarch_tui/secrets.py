@@ -52,6 +52,11 @@ def register_secret(value: str | None) -> None:
         _values = tuple(ordered)
 
 
+def registered_values() -> tuple[str, ...]:
+    """Every registered value, for a helper process that must redact the same output (passed in its env)."""
+    return _values
+
+
 def forget_all_registered() -> None:
     global _pattern, _values
     with _lock:

@@ -167,8 +167,26 @@ class WorkspaceState:
                 return account
         raise KeyError(f"no account named {name!r} in this workspace")
 
+    @property
+    def security_account(self) -> str:
+        """Where security-only steps run: `security`, or the sole account of a single-account workspace."""
+        return checklist.security_account_of(a.name for a in self.accounts)
+
     def applies(self, step_id: str, account: str) -> bool:
-        return checklist.applies(step_id, account, owner_account=self.ami_owner)
+        return checklist.applies(
+            step_id, account, owner_account=self.ami_owner, security_account=self.security_account
+        )
+
+    def not_applicable_reason(self, step_id: str, account: str) -> str:
+        return checklist.not_applicable_reason(
+            step_id, account, owner_account=self.ami_owner, security_account=self.security_account
+        )
+
+    def cells(self) -> list[tuple[str, str]]:
+        """Every (step, account) cell that applies in this workspace, in checklist order."""
+        return checklist.cells(
+            self.account_names, owner_account=self.ami_owner, security_account=self.security_account
+        )
 
     def record(self, step_id: str, account: str) -> StepRecord:
         """The record of a cell; cells that do not apply read as n/a and are never stored."""

@@ -42,4 +42,24 @@ def status_document(workspace: Workspace, state: WorkspaceState) -> dict[str, An
         "regions": list(state.regions),
         "steps": steps,
         "followups": followups,
+        "last_run_quit": last_run_quit(workspace),
+    }
+
+
+def last_run_quit(workspace: Workspace) -> dict[str, Any] | None:
+    """The operator quit the app during the newest run: what they chose, and what of it still runs."""
+    from refarch_tui.run import store
+
+    record = store.load_run(workspace.runs_dir)
+    if record is None or record.quit is None:
+        return None
+    choice = record.quit
+    return {
+        "run": record.run_id,
+        "choice": choice.choice,
+        "time": choice.time,
+        "left_running": choice.left_running,
+        "still_running": sorted(
+            name for name, pid in choice.left_running.items() if pid and store.process_group_alive(pid)
+        ),
     }

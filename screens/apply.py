@@ -21,15 +21,17 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Log, Pr
 
 from refarch_tui.run import view
 from refarch_tui.run.controller import Preflight, PreflightError, RunController
+from refarch_tui.run.log_tail import last_lines
 from refarch_tui.run.model import EventKind, RunEvent
 from refarch_tui.run.store import RunRecord
 from screens.widgets.sandbox_banner import SandboxBanner
+from screens.worker_failures import ReportsWorkerFailures
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.3
 
 
-class ApplyScreen(Screen[None]):
+class ApplyScreen(ReportsWorkerFailures, Screen[None]):
     BINDINGS = [
         Binding("s", "start", "Start", id="apply.start"),
         Binding("p", "pause", "Pause after wave", id="apply.pause"),
@@ -112,7 +114,7 @@ class ApplyScreen(Screen[None]):
 
     # -- preflight ---------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="apply-preflight")
+    @work(thread=True, exclusive=True, group="apply-preflight", exit_on_error=False)
     def load_preflight(self) -> None:
         try:
             pre = self.controller.preflight()
@@ -247,10 +249,10 @@ class ApplyScreen(Screen[None]):
             return
         self._load_full_log(path)
 
-    @work(thread=True, exclusive=True, group="apply-open-log")
+    @work(thread=True, exclusive=True, group="apply-open-log", exit_on_error=False)
     def _load_full_log(self, path: Path) -> None:
         try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[-2000:]
+            lines = last_lines(path, 2000)
         except OSError as exc:
             self.app.call_from_thread(self.notify, f"Cannot read {path}: {exc.strerror}", severity="error")
             return

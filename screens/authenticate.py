@@ -38,6 +38,7 @@ from refarch_tui.identity import AuthForm, CheckReport, IdentityProblem, Identit
 from refarch_tui.state import WorkspaceState
 from screens.widgets.sandbox_banner import SandboxBanner
 from screens.widgets.status_text import status_text
+from screens.worker_failures import ReportsWorkerFailures
 
 log = logging.getLogger(__name__)
 MFA_WAIT_SECONDS = 600.0
@@ -95,7 +96,7 @@ def mfa_prompt_for(app: App[Any]) -> Callable[[str], str]:
     return partial(ask_mfa_code, app)
 
 
-class AuthenticateScreen(Screen[None]):
+class AuthenticateScreen(ReportsWorkerFailures, Screen[None]):
     BINDINGS = [
         Binding("ctrl+r", "check", "Save and check identities", id="auth.check"),
         Binding("escape", "back", "Back", id="auth.back"),

@@ -135,7 +135,7 @@ class HomeScreen(Screen[None]):
                 lines.append("Enter opens the step: running it again repairs this.")
             if status == "n/a":
                 lines.append(
-                    f"[dim]Not applicable: {checklist.not_applicable_reason(step_id, account)}[/dim]"
+                    f"[dim]Not applicable: {self.state.not_applicable_reason(step_id, account)}[/dim]"
                 )
             if record.updated:
                 lines.append(f"Updated: {record.updated}")

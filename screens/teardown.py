@@ -27,11 +27,12 @@ from refarch_tui.run.teardown_exec import BackendDeleter, Teardown
 from screens.dialogs.review_edits import ReviewEditsDialog
 from screens.dialogs.type_to_confirm import TypeToConfirmDialog
 from screens.widgets.sandbox_banner import SandboxBanner
+from screens.worker_failures import ReportsWorkerFailures
 
 log = logging.getLogger(__name__)
 
 
-class TeardownScreen(Screen[None]):
+class TeardownScreen(ReportsWorkerFailures, Screen[None]):
     BINDINGS = [
         Binding("r", "rehearse", "Rehearse (plan -destroy)", id="teardown.rehearse"),
         Binding("1", "phase1", "Phase 1: force_destroy", id="teardown.phase1"),
@@ -88,7 +89,7 @@ class TeardownScreen(Screen[None]):
     def on_unmount(self) -> None:
         self._unsubscribe()
 
-    @work(thread=True, exclusive=True, group="teardown-plan")
+    @work(thread=True, exclusive=True, group="teardown-plan", exit_on_error=False)
     def prepare(self, include_cross_account: bool | None = None) -> None:
         try:
             self.teardown.prepare(include_cross_account=include_cross_account)
@@ -165,7 +166,7 @@ class TeardownScreen(Screen[None]):
         what = f"Phase 1 writes {len(accepted)} edit(s) and applies those units of {self.teardown.account}"
         self._confirm(what, lambda: self._run_phase1(accepted))
 
-    @work(thread=True, exclusive=True, group="teardown-edits")
+    @work(thread=True, exclusive=True, group="teardown-edits", exit_on_error=False)
     def _run_phase1(self, accepted: list[edits.PlannedEdit]) -> None:
         try:
             self.teardown.apply_phase1_edits(accepted)
@@ -202,7 +203,7 @@ class TeardownScreen(Screen[None]):
             what = "Include the cross-account IAM roles: destroying them locks you out of this account"
             self._confirm(what, lambda: self.prepare(True), expected=phrase)
 
-    @work(thread=True, exclusive=True, group="teardown-backend")
+    @work(thread=True, exclusive=True, group="teardown-backend", exit_on_error=False)
     def action_delete_backend(self) -> None:
         ready, why = self.teardown.backend_ready()
         if not ready or self.backend_deleter is None:
@@ -219,7 +220,7 @@ class TeardownScreen(Screen[None]):
             f"Delete {plan.backend.describe()}: every state file in it — the last step", self._delete
         )
 
-    @work(thread=True, exclusive=True, group="teardown-backend")
+    @work(thread=True, exclusive=True, group="teardown-backend", exit_on_error=False)
     def _delete(self) -> None:
         assert self.backend_deleter is not None
         try:
@@ -259,7 +260,7 @@ class TeardownScreen(Screen[None]):
             self.phase1_done = self.phase1_done or (run.config.command == "apply" and run.succeeded())
             self._report(run)
 
-    @work(thread=True, group="teardown-report")
+    @work(thread=True, group="teardown-report", exit_on_error=False)
     def _report(self, run: Run) -> None:
         _doc, path = teardown_report.finish(self.teardown, run)
         self.app.call_from_thread(self.notify, f"{run.summary_line()} — report: {path}")

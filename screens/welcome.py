@@ -14,6 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, SelectionL
 
 from refarch_tui.accounts import AccountDiscovery, discover_accounts
 from refarch_tui.state import Account
+from screens.worker_failures import ReportsWorkerFailures
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class NewWorkspace:
     regions: list[str]
 
 
-class WelcomeScreen(Screen[NewWorkspace | str | None]):
+class WelcomeScreen(ReportsWorkerFailures, Screen[NewWorkspace | str | None]):
     """Dismisses with a NewWorkspace, the string "sandbox" to open the sandbox instead, or None to quit."""
 
     BINDINGS = [
@@ -70,7 +71,7 @@ class WelcomeScreen(Screen[NewWorkspace | str | None]):
         self.query_one("#welcome-problems", Static).update("Scanning…")
         self._scan(Path(self.query_one("#live-dir", Input).value.strip() or ".").expanduser())
 
-    @work(thread=True, exclusive=True, group="scan")
+    @work(thread=True, exclusive=True, group="scan", exit_on_error=False)
     def _scan(self, live_dir: Path) -> None:
         discovery = discover_accounts(live_dir)
         self.app.call_from_thread(self._show_discovery, discovery)

@@ -65,3 +65,13 @@ def test_the_ami_owner_can_be_another_account() -> None:
 def test_unknown_step_is_a_clear_error() -> None:
     with pytest.raises(KeyError, match="unknown step 'nope'"):
         checklist.step("nope")
+
+
+def test_security_only_steps_run_in_the_sole_account_of_a_single_account_workspace() -> None:
+    assert checklist.security_account_of(["main"]) == "main"
+    assert checklist.security_account_of(["dev", "security"]) == "security"
+    assert checklist.security_account_of(["dev", "prod"]) == "security"  # no security account: none
+    assert checklist.applies("kms_admin", "main", security_account="main")
+    assert not checklist.applies("kms_admin", "security", security_account="main")
+    assert checklist.cells(["main"], security_account="main").count(("kms_admin", "main")) == 1
+    assert "(main)" in checklist.not_applicable_reason("kms_admin", "other", security_account="main")

@@ -168,3 +168,17 @@ def test_schema_1_run_settings_move_from_facts_into_fields(tmp_path: Path) -> No
     assert state.record("route53", "dev").imports == [{"unit": "u", "address": "a", "id": "Z"}]
     ws.save(state)
     assert json.loads(ws.state_path.read_text())["schema_version"] == SCHEMA_VERSION == 2
+
+
+def test_a_single_account_workspace_does_the_security_steps_in_its_one_account() -> None:
+    single = WorkspaceState(
+        live_dir="/live", mode=Mode.SANDBOX, accounts=[Account("main", "111122223333")], regions=[]
+    )
+    assert single.security_account == "main"
+    assert single.applies("kms_admin", "main")
+    assert single.record("kms_admin", "main").status is Status.PENDING
+    assert ("kms_admin", "main") in single.cells()
+    several = new_state()
+    assert several.security_account == "security"
+    assert not several.applies("kms_admin", "dev")
+    assert several.not_applicable_reason("kms_admin", "dev") == "lives in the security account"

@@ -1,8 +1,8 @@
 """The one place that builds the environment of a child process (packer, docker, terragrunt) for an account.
 
 The child gets that account's credentials and region and nothing from the parent that could point elsewhere:
-every AWS_*, TG_* and TERRAGRUNT_* variable of the parent is dropped, shared config files are replaced by
-the null device, and instance metadata is switched off.
+the parent's environment goes through the one scrubber (`tools/inherited_env`: AWS_*, TG_*, TERRAGRUNT_*,
+TF_VAR_* ... dropped), shared config files are replaced by the null device, and instance metadata is off.
 """
 
 from __future__ import annotations
@@ -13,13 +13,7 @@ from dataclasses import dataclass
 
 from refarch_tui import secrets
 from refarch_tui.aws.keys import AccessKeys
-
-DROPPED_PREFIXES = ("AWS_", "TG_", "TERRAGRUNT_")
-
-
-def scrubbed(base_env: Mapping[str, str]) -> dict[str, str]:
-    """The parent's environment without any variable that selects AWS credentials, profiles or endpoints."""
-    return {k: v for k, v in base_env.items() if not k.upper().startswith(DROPPED_PREFIXES)}
+from refarch_tui.tools.inherited_env import scrubbed
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from refarch_tui.atomic import atomic_write_text, open_private_append
+from refarch_tui.tools.inherited_env import scrubbed
 
 HOST = "127.0.0.1"
 RECORD_FILE = "emulator.json"
@@ -226,11 +227,7 @@ def free_port() -> int:
 
 def child_env() -> dict[str, str]:
     """The emulator's environment: no AWS settings of the operator, no MOTO_ACCOUNT_ID, instant ACM."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "MOTO_", "TF_VAR_", "TG_", "TERRAGRUNT_"))
-    }
+    env = {k: v for k, v in scrubbed(os.environ).items() if not k.upper().startswith("MOTO_")}
     env["MOTO_ACM_VALIDATION_WAIT"] = "0"
     env["AWS_CONFIG_FILE"] = os.devnull
     env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull

@@ -20,7 +20,7 @@ class BackendDeleteError(Exception):
     """The backend could not be deleted; the message says what was done and what is left."""
 
 
-def _code(exc: ClientError) -> str:
+def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
@@ -40,9 +40,9 @@ def delete_state_backend(
     try:
         s3.head_bucket(Bucket=bucket, **owner)
     except ClientError as exc:
-        if _code(exc) in ("404", "NoSuchBucket", "NotFound"):
+        if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
             done.append(f"S3 bucket {bucket}: already gone")
-        elif _code(exc) in ("403", "AccessDenied"):
+        elif error_code(exc) in ("403", "AccessDenied"):
             raise BackendDeleteError(
                 f"S3 bucket {bucket} is not this account's ({account_id}) or may not be read: nothing deleted"
             ) from None
@@ -75,7 +75,7 @@ def delete_state_backend(
         try:
             dynamodb.delete_table(TableName=table)
         except ClientError as exc:
-            if _code(exc) != "ResourceNotFoundException":
+            if error_code(exc) != "ResourceNotFoundException":
                 raise BackendDeleteError(f"lock table {table}: {exc} (the bucket is deleted)") from None
             done.append(f"DynamoDB lock table {table}: already gone")
         else:

@@ -339,6 +339,31 @@ class RunController:
         if self.current is not None:
             self.current.cancel()
 
+    async def cancel_for_quit(self) -> None:
+        """The operator quits and cancels the run: recorded first (so a reopening knows even if the app dies
+        during the cancel), then the usual cancel, waited for until every terragrunt has stopped."""
+        run = self.current
+        if run is None or not self.running:
+            return
+        await asyncio.to_thread(store.record_quit, run.directory, store.QUIT_CANCELLED)
+        run.cancel()
+        try:
+            await self.wait()
+        except Exception:  # the run's own failure is in its records; quitting goes on
+            log.exception("run %s failed while it was cancelled for quitting", run.id)
+
+    async def leave_running_for_quit(self) -> dict[str, int]:
+        """The operator quits and leaves terragrunt running: hand it over, then stop watching (the run is not
+        recorded as finished). Returns account -> PID of each terragrunt left running."""
+        run, task = self.current, self.task
+        if run is None or task is None or task.done():
+            return {}
+        left = await run.leave_running()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return left
+
     async def wait(self) -> dict[str, Any] | None:
         if self.task is None:
             return None

@@ -320,6 +320,7 @@ class Run:
         self.started: float | None = None
         self.finished: float | None = None
         self.cancelled = False
+        self.left_running = False  # the operator quit the app and left terragrunt running (never finished)
         self.pause_requested = False
         self.paused = False
         self._subscribers: list[Subscriber] = []
@@ -439,6 +440,40 @@ class Run:
         self._cancel_task = asyncio.ensure_future(
             self.executor.cancel(self.config.cancel_grace, self.config.term_grace)
         )
+
+    @property
+    def leave_running_refusal(self) -> str | None:
+        """Why quitting cannot leave this run's terragrunt running; None when it can."""
+        if self.simulated:
+            return "a SIMULATED rehearsal runs inside the app, it cannot go on without it"
+        if not hasattr(self.executor, "leave_running"):
+            return "the app starts each wave of this run itself (a teardown): it cannot go on without it"
+        return None
+
+    @property
+    def can_leave_running(self) -> bool:
+        return self.leave_running_refusal is None
+
+    async def leave_running(self) -> dict[str, int]:
+        """The operator quits and leaves terragrunt running: each running terragrunt is handed over so it
+        outlives the app, `quit.json` says so, and the run is never recorded as finished — its lanes were
+        not watched to their end. The caller then stops this run's task. Returns account -> PID."""
+        if self.finished is not None or not self.can_leave_running:
+            return {}
+        self.left_running = True
+        left: dict[str, int] = await self.executor.leave_running()  # type: ignore[attr-defined]
+        await asyncio.to_thread(
+            store.record_quit, self.directory, store.QUIT_LEFT_RUNNING, left_running=dict(left)
+        )
+        if self.workspace is not None:
+            where = ", ".join(f"{name} (PID {pid})" for name, pid in left.items()) or "no account"
+            self.workspace.journal(
+                f"run.{self.config.command}.left-running",
+                outcome="running",
+                detail=f"run {self.id}: the app quit and left terragrunt running in {where}",
+            )
+        self._emit(EventKind.NOTICE, message=f"left terragrunt running in {', '.join(left) or 'no account'}")
+        return left
 
     async def pause_point(self) -> None:
         if not self.pause_requested or self.cancelled:
@@ -655,6 +690,7 @@ class Run:
                 f"run.{self.config.command}.start", outcome="running", detail=f"run {self.id} ({self.engine})"
             )
         blocked_by: str | None = None
+        stopped = False  # the task was cancelled (the app quit or died): the run did not finish
         try:
             account_waves = checklist.deployment_waves(self.accounts)
             if self.config.command == "destroy":
@@ -682,10 +718,19 @@ class Run:
                 failed = [n for n in wave if self.accounts[n].status is not AccountStatus.SUCCEEDED]
                 if failed and self.config.stop_after_failed_account and self.config.command != "plan":
                     blocked_by = ", ".join(failed)
+        except asyncio.CancelledError:
+            stopped = True
+            raise
         finally:
-            self.finished = time.time()
-            summary = self.summary()
-            await asyncio.to_thread(self._finish_on_disk, summary)
+            if stopped or self.left_running:
+                # lanes may still be running (left so, or cut off): recording "finished" would be a lie;
+                # reopening reads outcomes.jsonl (and quit.json) and says what did not finish
+                if self._outcomes is not None:
+                    self._outcomes.close()
+            else:
+                self.finished = time.time()
+                summary = self.summary()
+                await asyncio.to_thread(self._finish_on_disk, summary)
         self._emit(EventKind.RUN_FINISHED, message=self.summary_line())
         return summary
 

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 
 from refarch_tui import secrets
 from refarch_tui.state import WorkspaceState
-
-# inherited variables that must never leak from the operator's shell into an account's process
-STRIPPED_PREFIXES = ("AWS_", "TG_", "TERRAGRUNT_", "TF_VAR_")
+from refarch_tui.tools.inherited_env import scrubbed
 
 EnvForAccount = Callable[[str], Mapping[str, str]]
 
@@ -73,9 +71,9 @@ def child_environment(
     secret_values: Mapping[str, str],
     base: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """os.environ minus AWS/TG/TERRAGRUNT/TF_VAR_* vars, plus the account's access, region, facts, secrets."""
-    source = os.environ if base is None else base
-    env = {k: v for k, v in source.items() if not k.startswith(STRIPPED_PREFIXES)}
+    """os.environ through the one scrubber (`tools/inherited_env`), plus the account's access, region,
+    facts and secrets."""
+    env = scrubbed(os.environ if base is None else base)
     env.update(account_env)
     env["AWS_REGION"] = plan.region
     env["AWS_DEFAULT_REGION"] = plan.region

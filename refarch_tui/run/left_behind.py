@@ -71,7 +71,10 @@ def _from_record(
 ) -> list[LeftBehind]:
     here = _in_account(account, account_id)
     found: list[LeftBehind] = []
-    for path, value in _leaves({"facts": record.facts, "evidence": record.evidence}):
+    # evidence["hcl"] holds values written into the live repo (steps.record.HCL_EVIDENCE): they name what
+    # the repo refers to, e.g. other administrators kept in a KMS key's list, not what the step created
+    evidence = {key: value for key, value in record.evidence.items() if key != "hcl"}
+    for path, value in _leaves({"facts": record.facts, "evidence": evidence}):
         text = value.strip()
         if match := _AMI.match(text):
             where = match.group("region") or _region_in(path, region)

@@ -4,6 +4,8 @@
 - `run.json`        what the run was about (accounts, units, log paths), written atomically at start;
 - `outcomes.jsonl`  one appended line per unit or account status change (a torn last line is skipped);
 - `summary.json`    the report and per-account counts, written atomically at the end;
+- `quit.json`       written when the operator quit the app during the run: what they chose, when, and the
+                    terragrunt processes left running (absent for a run nobody quit);
 - `logs/<unit path>.log`, `raw/<account>.log`  per-unit logs and the whole (redacted) raw output.
 `<workspace>/runs/LAST` names the newest run.
 """
@@ -25,7 +27,12 @@ from refarch_tui.run.model import UnitStatus
 RUN_FILE = "run.json"
 OUTCOMES_FILE = "outcomes.jsonl"
 SUMMARY_FILE = "summary.json"
+QUIT_FILE = "quit.json"
 LAST_FILE = "LAST"
+
+QUIT_CANCELLED = "cancelled"  # the operator quit and the run was cancelled first (it finished cancelled)
+QUIT_LEFT_RUNNING = "left-running"  # the operator quit and left terragrunt running without the app
+QUIT_CHOICES = (QUIT_CANCELLED, QUIT_LEFT_RUNNING)
 
 
 def iso(ts: float | None) -> str | None:
@@ -92,6 +99,137 @@ class AccountRecord:
 
 
 @dataclass
+class QuitRecord:
+    """What the operator chose when they quit the app while this run was active."""
+
+    choice: str  # QUIT_CANCELLED | QUIT_LEFT_RUNNING
+    time: str
+    left_running: dict[str, int | None] = field(default_factory=dict)  # account -> terragrunt's PID
+    reported: bool = False  # already told on a reopening
+
+
+def record_quit(
+    directory: Path, choice: str, *, left_running: dict[str, int | None] | None = None, reported: bool = False
+) -> QuitRecord:
+    """Writes `quit.json` (atomically) in the run's directory."""
+    if choice not in QUIT_CHOICES:
+        raise ValueError(f"unknown quit choice {choice!r}")
+    record = QuitRecord(
+        choice=choice,
+        time=iso(datetime.now(UTC).timestamp()) or "",
+        left_running=dict(left_running or {}),
+        reported=reported,
+    )
+    _write_quit(directory, record)
+    return record
+
+
+def _write_quit(directory: Path, record: QuitRecord) -> None:
+    write_json(
+        directory / QUIT_FILE,
+        {
+            "choice": record.choice,
+            "time": record.time,
+            "left_running": record.left_running,
+            "reported": record.reported,
+        },
+    )
+
+
+def read_quit(directory: Path) -> QuitRecord | None:
+    """The run's quit.json; None when nobody quit during the run (or the file cannot be read)."""
+    try:
+        document = json.loads((directory / QUIT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("choice") not in QUIT_CHOICES:
+        return None
+    left = document.get("left_running")
+    return QuitRecord(
+        choice=str(document["choice"]),
+        time=str(document.get("time", "")),
+        left_running={
+            str(name): pid if isinstance(pid, int) and not isinstance(pid, bool) else None
+            for name, pid in (left.items() if isinstance(left, dict) else ())
+        },
+        reported=document.get("reported") is True,
+    )
+
+
+def mark_quit_reported(record: RunRecord) -> None:
+    """A reopening told the operator about the quit: from now on `quit_sentence` says it again only while a
+    terragrunt left running still runs."""
+    if record.quit is not None and not record.quit.reported:
+        record.quit.reported = True
+        _write_quit(record.directory, record.quit)
+
+
+def process_group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _rerun_hint(record: RunRecord) -> str:
+    if record.command == "destroy":
+        return "Open the teardown (t) to see each unit's outcome and go on."
+    return "Press a to see each unit's outcome and rerun what did not succeed."
+
+
+def quit_sentence(record: RunRecord) -> str | None:
+    """What a reopening says about a run the operator quit during; None when there is nothing to say.
+
+    A cancel is told once; terragrunt left running is told every time while one of its processes lives."""
+    choice = record.quit
+    if choice is None:
+        return None
+    if choice.choice == QUIT_CANCELLED:
+        if not record.complete:
+            groups = record.running_pids()
+            return (
+                f"You quit during run {record.run_id} at {choice.time} and chose to cancel it, but the app "
+                "stopped before the cancel finished. "
+                + (
+                    f"terragrunt still runs (process groups {', '.join(map(str, groups))}) — it may still be "
+                    "changing AWS."
+                    if groups
+                    else "Nothing of it runs any more."
+                )
+                + f" {_rerun_hint(record)}"
+            )
+        if choice.reported:
+            return None
+        left = record.not_succeeded()
+        count = sum(len(paths) for paths in left.values())
+        return (
+            f"You quit during run {record.run_id} at {choice.time} and cancelled it first; nothing was left "
+            f"running. {count} unit(s) did not succeed. {_rerun_hint(record)}"
+        )
+    alive = {name: pid for name, pid in choice.left_running.items() if pid and process_group_alive(pid)}
+    if choice.reported and not alive:
+        return None
+    names = ", ".join(choice.left_running) or "no account"
+    pids = ", ".join(f"{name} {pid}" for name, pid in choice.left_running.items() if pid)
+    if alive:
+        now = (
+            f"It still runs in {', '.join(alive)} — it may still be changing AWS; wait for it (its output "
+            f"goes to {record.directory / 'raw'}/<account>.log) before you start another run."
+        )
+    else:
+        now = (
+            "It has ended since; its outcome was not watched, so check "
+            f"{record.directory / 'raw'}/<account>.log. {_rerun_hint(record)}"
+        )
+    return (
+        f"You quit during run {record.run_id} at {choice.time} and left terragrunt running in {names}"
+        + (f" (PIDs {pids})" if pids else "")
+        + f". {now}"
+    )
+
+
+@dataclass
 class RunRecord:
     """A run as read back from disk; complete or not."""
 
@@ -103,6 +241,7 @@ class RunRecord:
     started: str
     finished: str | None
     accounts: dict[str, AccountRecord] = field(default_factory=dict)
+    quit: QuitRecord | None = None  # the operator quit the app during this run (quit.json)
 
     @property
     def complete(self) -> bool:
@@ -204,6 +343,7 @@ def load_run(runs_dir: Path, run_id: str | None = None) -> RunRecord | None:
         simulated=bool(meta.get("simulated", False)),
         started=str(meta.get("started", "")),
         finished=None,
+        quit=read_quit(directory),
     )
     for account in meta.get("accounts", []):
         units = {
@@ -228,7 +368,12 @@ def load_run(runs_dir: Path, run_id: str | None = None) -> RunRecord | None:
                 unit.status = UnitStatus.INTERRUPTED
                 unit.note = unit.note or "the app stopped while this unit ran; check its log"
         if account.started and not account.finished and record.finished is None:
-            account.status = "interrupted"
+            left = record.quit is not None and account.name in record.quit.left_running
+            account.status = "left running" if left else "interrupted"
+            if left:
+                for unit in account.units.values():
+                    if unit.status is UnitStatus.INTERRUPTED:
+                        unit.note = "left running when the app quit; its outcome was not watched"
     return record
 
 

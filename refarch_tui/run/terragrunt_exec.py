@@ -14,6 +14,7 @@ from pathlib import Path
 
 from refarch_tui import secrets
 from refarch_tui.atomic import private_dir
+from refarch_tui.run import drain, store
 from refarch_tui.run.engine import AccountSession, ImportSpec, InvocationResult
 from refarch_tui.tools import terragrunt as tg
 
@@ -129,6 +130,7 @@ class TerragruntExecutor:
         self.command: tg.Command = command
         self.source = source
         self._processes: set[asyncio.subprocess.Process] = set()
+        self._sessions: dict[asyncio.subprocess.Process, AccountSession] = {}
 
     def argv(self, session: AccountSession, report_file: Path | None) -> list[str]:
         account = session.account
@@ -168,6 +170,7 @@ class TerragruntExecutor:
             limit=MAX_LINE,
         )
         self._processes.add(process)
+        self._sessions[process] = session
         session.account.pid = process.pid
         session.run._persist_account(session.account, "account_process", pid=process.pid)
         return process
@@ -195,6 +198,7 @@ class TerragruntExecutor:
             code = await process.wait()
         finally:
             self._processes.discard(process)
+            self._sessions.pop(process, None)
         report = None
         if report_file is not None:
             with contextlib.suppress(OSError):
@@ -215,6 +219,7 @@ class TerragruntExecutor:
                 out, err = await process.communicate()
             finally:
                 self._processes.discard(process)
+                self._sessions.pop(process, None)
             text = (out + err).decode("utf-8", "replace")
             for line in text.splitlines():
                 session.ingest_unit_line(spec.unit, line)
@@ -232,11 +237,64 @@ class TerragruntExecutor:
             )
         return None
 
+    async def leave_running(self) -> dict[str, int]:
+        """The operator quits and leaves terragrunt running: every running terragrunt is let go of so that
+        it outlives the app. Returns account -> PID (its process group) of each one left running."""
+        left: dict[str, int] = {}
+        for process in list(self._processes):
+            session = self._sessions.get(process)
+            if session is None or process.returncode is not None:
+                continue
+            if await release(process, session):
+                left[session.account.name] = process.pid
+        return left
+
     async def cancel(self, grace: float, term_grace: float) -> None:
         await asyncio.gather(
             *(stop_process_group(p, grace, term_grace) for p in list(self._processes)),
             return_exceptions=True,
         )
+
+
+async def release(process: asyncio.subprocess.Process, session: AccountSession) -> bool:
+    """Hands a running terragrunt's output pipes to a detached drain process, then lets go of the process.
+
+    Without the drain, its next output line after the app exits would kill it (SIGPIPE). And asyncio's
+    subprocess transport SIGKILLs a child it still owns when it is closed or collected, so the transport is
+    marked closed once its pipes are handed over (CPython internals: checked, False when they differ)."""
+    transport = getattr(process, "_transport", None)
+    if transport is None or not hasattr(transport, "_closed"):
+        log.warning("cannot leave terragrunt %s running: unknown asyncio subprocess internals", process.pid)
+        return False
+    pipes = [transport.get_pipe_transport(fd) for fd in (1, 2)]
+    pipes = [pipe for pipe in pipes if pipe is not None and not pipe.is_closing()]
+    for pipe in pipes:
+        pipe.pause_reading()  # from here on only the drain reads, so no line is lost between the two
+    await asyncio.sleep(0)  # the pumps handle what was already read
+    session.ingest_unit_line("", "# the app quit; terragrunt was left running — its output follows below")
+    session.flush()
+    fds = [pipe.get_extra_info("pipe").fileno() for pipe in pipes]
+    if fds:
+        aws_secrets = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+        secret_values = [*secrets.registered_values()]
+        secret_values += [value for name in aws_secrets if (value := session.env.get(name))]
+        try:
+            drain.start(
+                fds,
+                raw_log=session.account.raw_log,
+                outcomes=session.run.directory / store.OUTCOMES_FILE,
+                account=session.account.name,
+                secret_values=secret_values,
+            )
+        except OSError as exc:
+            log.warning("cannot start the output drain for terragrunt %s: %s", process.pid, exc)
+            for pipe in pipes:
+                pipe.resume_reading()
+            return False
+    for pipe in pipes:
+        pipe.close()
+    transport._closed = True  # close() and __del__ would SIGKILL the child otherwise
+    return True
 
 
 def read_report(path: Path, session: AccountSession) -> dict[str, tuple[str, str]] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -19,7 +19,7 @@ from refarch_tui import checklist, secrets
 from refarch_tui.live.edits import PlannedEdit
 from refarch_tui.state import StateError, Status, Workspace, WorkspaceLocked, WorkspaceState
 from refarch_tui.steps import registry
-from refarch_tui.steps.contract import AnswerSpec, StepError, StepRefused, resolve_answers
+from refarch_tui.steps.contract import AnswerSpec, StepError, StepPlan, StepRefused, resolve_answers
 
 if TYPE_CHECKING:
     from refarch_tui.aws.access import AwsAccess
@@ -241,6 +241,14 @@ def _acceptor(args: StepArgs, err: TextIO, account: str) -> Any:
     return accept
 
 
+def _warn_about(account: str, err: TextIO) -> Callable[[StepPlan], None]:
+    def warn(plan: StepPlan) -> None:
+        for warning in plan.warnings:
+            print(f"{account}: WARNING: {secrets.redact(warning)}", file=err)
+
+    return warn
+
+
 def _not_applicable(account: str, reason: str) -> dict[str, Any]:
     return {
         "account": account,
@@ -250,6 +258,7 @@ def _not_applicable(account: str, reason: str) -> dict[str, Any]:
         "edits": [],
         "run_env": [],
         "message": f"not applicable: {reason}",
+        "warnings": [],
     }
 
 
@@ -310,14 +319,16 @@ def _run_step(args: StepArgs, document: dict[str, Any], out: TextIO, err: TextIO
                 print(f"{account}: {secrets.redact(line)}", file=err)
 
             if not state.applies(step_id, account):
-                reason = checklist.not_applicable_reason(step_id, account, owner_account=state.ami_owner)
+                reason = state.not_applicable_reason(step_id, account)
                 results.append(_not_applicable(account, reason))
                 print(f"{account}: n/a — {reason}", file=err)
                 continue
             try:
                 ctx = services.context_for(workspace, state, opened.access, account, progress=progress)
                 accept = _acceptor(args, err, account)
-                outcome = runner.run_step(ctx, step_id, per_account[account], accept=accept)
+                outcome = runner.run_step(
+                    ctx, step_id, per_account[account], accept=accept, on_plan=_warn_about(account, err)
+                )
             except StepRefused as exc:
                 raise CannotStart(f"{account}: {exc}") from None
             except Exception as exc:

@@ -16,7 +16,8 @@ MODULES: dict[str, str] = {
     "passwords": "refarch_tui.steps.passwords",
     "lambdas": "refarch_tui.steps.lambdas",
     "docker_images": "refarch_tui.steps.docker_images",
-    "amis": "refarch_tui.steps.amis",
+    "kms_admin": "refarch_tui.steps.kms_admin",
+    "backends": "refarch_tui.steps.backends",
 }
 
 NOT_BUILT: frozenset[str] = frozenset(

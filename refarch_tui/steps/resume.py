@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from refarch_tui import checklist, secrets
+from refarch_tui import secrets
 from refarch_tui.state import Status, Workspace, WorkspaceState
 from refarch_tui.steps import registry
 from refarch_tui.steps.contract import StepContext, Verification
@@ -40,7 +40,7 @@ def cells_to_verify(state: WorkspaceState, accounts: Sequence[str] | None = None
     selected = set(accounts) if accounts else None
     return [
         (step_id, account)
-        for step_id, account in checklist.cells(state.account_names, owner_account=state.ami_owner)
+        for step_id, account in state.cells()
         if registry.is_built(step_id)
         and (selected is None or account in selected)
         and state.record(step_id, account).status in VERIFIED

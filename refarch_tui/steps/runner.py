@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from refarch_tui import checklist, secrets
+from refarch_tui import secrets
 from refarch_tui.live.edits import PlannedEdit
 from refarch_tui.state import Status
 from refarch_tui.steps import record as recording
@@ -71,6 +71,7 @@ class StepOutcome:
             "edits": [change.to_json() for change in self.changes],
             "run_env": names,
             "message": secrets.redact(self.message),
+            "warnings": [secrets.redact(w) for w in (self.plan.warnings if self.plan else [])],
         }
 
 
@@ -87,7 +88,7 @@ def prepare(ctx: StepContext, step_id: str, answers: Mapping[str, Any]) -> StepP
     except StepError as exc:
         raise StepRefused(str(exc)) from None
     if not ctx.state.applies(step_id, ctx.account):
-        reason = checklist.not_applicable_reason(step_id, ctx.account, owner_account=ctx.state.ami_owner)
+        reason = ctx.state.not_applicable_reason(step_id, ctx.account)
         return StepPlan(step=step_id, account=ctx.account, answers=resolved, not_applicable=reason)
     _require_identity(ctx)
     plan = module.plan(ctx, resolved)
@@ -146,9 +147,15 @@ def run_planned(ctx: StepContext, plan: StepPlan, accept: Accept = accept_none) 
 
 
 def run_step(
-    ctx: StepContext, step_id: str, answers: Mapping[str, Any], accept: Accept = accept_none
+    ctx: StepContext,
+    step_id: str,
+    answers: Mapping[str, Any],
+    accept: Accept = accept_none,
+    *,
+    on_plan: Callable[[StepPlan], None] | None = None,
 ) -> StepOutcome:
-    """plan → execute → record. StepRefused (nothing recorded) when the step cannot start."""
+    """plan → execute → record. StepRefused (nothing recorded) when the step cannot start. `on_plan` sees
+    the plan before it runs (line mode prints its warnings before asking about edits)."""
     from refarch_tui.aws.errors import AwsAccessError
 
     try:
@@ -159,6 +166,8 @@ def run_step(
         return _cancelled(ctx, step_id, None, str(exc))
     except (StepError, AwsAccessError) as exc:
         return _failed(ctx, step_id, None, str(exc))
+    if on_plan is not None:
+        on_plan(plan)
     return run_planned(ctx, plan, accept)
 
 

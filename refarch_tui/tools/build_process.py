@@ -58,7 +58,7 @@ def build_env(
     extra: Mapping[str, str] | None = None,
     base: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The child's environment: the operator's minus AWS_/TG_/TERRAGRUNT_/TF_VAR_ variables, plus the
+    """The child's environment: the operator's through the one scrubber (`tools/inherited_env`), plus the
     account's access (`ctx.child_env()`), its region, and `extra` (plain values only)."""
     plan = AccountEnvPlan(account="build", region=region, facts=dict(extra or {}))
     env = child_environment(plan, account_env=account_env, secret_values={}, base=base)

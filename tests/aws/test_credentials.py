@@ -143,7 +143,7 @@ PARENT_ENV = {
     "AWS_ENDPOINT_URL": "https://elsewhere.example",
     "TG_IAM_ASSUME_ROLE": "arn:aws:iam::999999999999:role/x",
     "TERRAGRUNT_IAM_ROLE": "arn:aws:iam::999999999999:role/x",
-    "TF_VAR_db_password": "kept-for-the-runner",
+    "TF_VAR_db_password": "operator-shell-value",
 }
 
 
@@ -161,7 +161,7 @@ def test_child_env_never_holds_another_accounts_credentials(sandbox_access: AwsA
             if other != name:
                 assert not (values & creds), f"{name}'s environment holds {other}'s credentials"
         for key, value in PARENT_ENV.items():
-            if key.startswith(("AWS_", "TG_", "TERRAGRUNT_")):
+            if key.startswith(("AWS_", "TG_", "TERRAGRUNT_", "TF_VAR_")):
                 assert value not in values, f"{key} leaked into {name}'s environment"
         assert (
             "AWS_PROFILE" not in env and "AWS_DEFAULT_PROFILE" not in env and "TG_IAM_ASSUME_ROLE" not in env
@@ -169,7 +169,8 @@ def test_child_env_never_holds_another_accounts_credentials(sandbox_access: AwsA
         assert env["AWS_CONFIG_FILE"] == env["AWS_SHARED_CREDENTIALS_FILE"] == "/dev/null"
         assert env["AWS_ENDPOINT_URL"] == sandbox_access.endpoint_url
         assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
-        assert env["PATH"] == "/usr/bin" and env["TF_VAR_db_password"] == "kept-for-the-runner"
+        # the one scrubber (tools/inherited_env) drops the shell's TF_VAR_*: the runner adds the account's own
+        assert env["PATH"] == "/usr/bin" and "TF_VAR_db_password" not in env
         assert secrets.contains_secret(env["AWS_SECRET_ACCESS_KEY"])
     # and each environment really reaches its own account
     import boto3

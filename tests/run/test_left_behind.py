@@ -56,7 +56,21 @@ def test_everything_the_steps_made_outside_terraform_is_listed_with_where() -> N
             },
             "kms_admin": {
                 "security": StepRecord(
-                    status=Status.DONE, facts={"user_arn": "arn:aws:iam::104983213567:user/kms-admin"}
+                    status=Status.DONE,
+                    facts={"user_arn": "arn:aws:iam::104983213567:user/kms-admin"},
+                    # an administrator kept in a key's list is the repo's, not made by the step
+                    evidence={
+                        "hcl": [
+                            {
+                                "file": "dev/us-east-1/data-stores/kms-master-key/terragrunt.hcl",
+                                "key": "cmk_administrator_iam_arns",
+                                "value": [
+                                    "arn:aws:iam::104983213567:user/alice",
+                                    "arn:aws:iam::104983213567:user/kms-admin",
+                                ],
+                            }
+                        ]
+                    },
                 )
             },
             "amis": {
