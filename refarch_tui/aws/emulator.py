@@ -11,7 +11,9 @@ only and holds:
 - in the security account the temporary admin IAM user ``refarch-sandbox-admin``, whose access key is
   ``SANDBOX_ACCESS_KEY_ID`` (the seed's "temporary IAM user with admin access"); any other access key ID acts
   in the management account;
-- in shared-services us-east-1 a VPC and public subnet tagged ``gruntwork.io/allow-packer=true``.
+- in shared-services us-east-1 a VPC and public subnet tagged ``gruntwork.io/allow-packer=true``, and the
+  base images the sample Packer templates start from that moto does not carry (Canonical's Ubuntu 18.04:
+  moto's own catalogue stops at 16.04; ``BASE_IMAGES``).
 
 The controller half of this module (``start``, ``wait_ready``, ``status``, ``stop``, ``ensure_running``)
 imports neither moto nor boto3, so opening the app never waits for them. The emulator's record lives in
@@ -491,7 +493,8 @@ def seed(endpoint: str) -> dict[str, Any]:
             _install_fixed_access_key(account_id)
         if name == PACKER_ACCOUNT:
             facts.update(_packer_vpc(client("ec2", key, token, secret)))
-    print("roles, admin user and packer VPC created", flush=True)
+            add_base_images(account_id, SANDBOX_REGION)
+    print("roles, admin user, packer VPC and base images created", flush=True)
     return facts
 
 
@@ -505,6 +508,40 @@ def _install_fixed_access_key(account_id: str) -> None:
     key.access_key_id = SANDBOX_ACCESS_KEY_ID
     key.secret_access_key = SANDBOX_SECRET_ACCESS_KEY
     backend.access_keys[key.physical_resource_id] = key
+
+
+# Public images of other owners that real AWS has and moto's catalogue lacks: (id, owner, name, description)
+BASE_IMAGES = (
+    (
+        "ami-0ac80df6eff0e70b5",
+        "099720109477",
+        "ubuntu/images/hvm-ssd/ubuntu-bionic-18.04-amd64-server-20200112",
+        "Canonical, Ubuntu, 18.04 LTS, amd64 bionic image build on 2020-01-12 (sandbox stand-in)",
+    ),
+)
+
+
+def add_base_images(account_id: str, region: str) -> None:
+    """Make `BASE_IMAGES` visible to `account_id` in `region`. Runs inside the emulator's process (moto's
+    backends are in memory; EC2 has no API to publish an image under another owner)."""
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.amis import Ami
+
+    backend = ec2_backends[account_id][region]
+    for ami_id, owner, name, description in BASE_IMAGES:
+        backend.amis[ami_id] = Ami(
+            backend,
+            ami_id,
+            name=name,
+            description=description,
+            owner_id=owner,
+            public=True,
+            virtualization_type="hvm",
+            architecture="x86_64",
+            root_device_type="ebs",
+            hypervisor="xen",
+            creation_date=datetime(2020, 1, 12, tzinfo=UTC),
+        )
 
 
 def _packer_vpc(ec2: Any) -> dict[str, str]:

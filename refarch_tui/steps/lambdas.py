@@ -32,12 +32,11 @@ from refarch_tui.steps.contract import (
     StepResult,
     Verification,
 )
-from refarch_tui.steps.units import config_file
+from refarch_tui.steps.units import source_module
 from refarch_tui.tools import build_process
 
 STEP_ID = "lambdas"
 SCRIPT_GLOB = "lambda/*/src/build.sh"
-_SOURCE = re.compile(r"source\s*=\s*\"([^\"]+)\"")
 _EXPORT = re.compile(r"^\s*(?:\$\s*)?export\s+([A-Za-z_][A-Za-z0-9_]*)=(.+?)\s*$")
 _SET_VAR = re.compile(
     r"set\s+(?:the\s+)?[`'\"]?([A-Za-z_][A-Za-z0-9_]*)[`'\"]?\s+(?:environment\s+)?variable\s+to\s*:?\s*(.+?)\s*$",
@@ -69,12 +68,7 @@ def deploying_units(ctx: StepContext, function: str) -> list[str]:
     for unit in sorted(ctx.tree.units_of(ctx.account), key=lambda u: u.path):
         if not unit.runnable:
             continue
-        try:
-            text = (ctx.live_root / config_file(unit)).read_text(encoding="utf-8")
-        except OSError:
-            text = ""
-        match = _SOURCE.search(text)
-        module = match.group(1).rsplit("//", 1)[-1].split("?", 1)[0].strip("/") if match else ""
+        module = source_module(ctx.live_root, unit)
         if module == f"lambda/{function}" or unit.path.endswith(f"/lambda/{function}"):
             found.append(unit.path)
     return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from refarch_tui.live.edits import unit_region
@@ -9,6 +11,7 @@ from refarch_tui.live.model import LiveTree, Unit
 from refarch_tui.steps.contract import StepError
 
 CONFIG = "terragrunt.hcl"
+_SOURCE = re.compile(r"source\s*=\s*\"([^\"]+)\"")
 
 
 def of_kind(tree: LiveTree, account: str, kind: str) -> list[Unit]:
@@ -22,6 +25,17 @@ def of_kind(tree: LiveTree, account: str, kind: str) -> list[Unit]:
 
 def config_file(unit: Unit) -> str:
     return f"{unit.path}/{CONFIG}"
+
+
+def source_module(live_root: Path, unit: Unit) -> str:
+    """The module folder a unit deploys: its `terraform { source }` after `//`, without `?ref=`
+    (`git::…//services/ecs-cluster?ref=v0.4.0` -> `services/ecs-cluster`); "" when there is none."""
+    try:
+        text = (live_root / config_file(unit)).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    match = _SOURCE.search(text)
+    return match.group(1).rsplit("//", 1)[-1].split("?", 1)[0].strip("/") if match else ""
 
 
 def region_of(unit: Unit, default: str) -> str:
