@@ -4,51 +4,22 @@ with the default name Run goes through Review edits to done, and the bucket exis
 
 from __future__ import annotations
 
-from textual.app import App
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
-from refarch_tui import paths
 from refarch_tui.state import Status, Workspace, WorkspaceState
 from screens.dialogs.review_edits import ReviewEditsDialog
 from screens.step import StepScreen
 from tests.steps.conftest import MakeCtx
-from tests.steps.pilot import wait_until
+from tests.steps.pilot import StepApp, text_of, wait_until
 
-IDENTITY = "arn:aws:sts::368294012756:assumed-role/allow-full-access-from-other-accounts/refarch-tui"
 BUCKET = "dev-368294012756-terraform-state"
-
-
-class BackendsApp(App[None]):
-    CSS_PATH = str(paths.assets_dir() / "app.tcss")
-
-    def __init__(self, make_ctx: MakeCtx, state: WorkspaceState) -> None:
-        super().__init__()
-        self.make_ctx = make_ctx
-        self.state = state
-
-    def on_mount(self) -> None:
-        self.push_screen(
-            StepScreen(
-                "backends",
-                "dev",
-                make_context=self.make_ctx,
-                sandbox=True,
-                account_id="368294012756",
-                identity=IDENTITY,
-                regions=list(self.state.regions),
-            )
-        )
-
-
-def text_of(screen: StepScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
 
 
 async def test_backends_screen_refuses_a_bad_name_then_creates_the_default(
     make_ctx: MakeCtx, step_workspace: tuple[Workspace, WorkspaceState]
 ) -> None:
     workspace, state = step_workspace
-    app = BackendsApp(make_ctx, state)
+    app = StepApp(make_ctx, state, step="backends", account="dev", account_id="368294012756")
     async with app.run_test(size=(150, 50)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, StepScreen), what="the backends screen")
         screen = app.screen

@@ -7,43 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.app import App
-from textual.widgets import Static
 
-from refarch_tui import paths
 from refarch_tui.state import Status, Workspace, WorkspaceState
 from screens.dialogs.review_edits import ReviewEditsDialog
 from screens.step import StepScreen
 from tests.steps.conftest import MakeCtx
-from tests.steps.pilot import wait_until
-
-IDENTITY = "arn:aws:sts::235829751430:assumed-role/allow-full-access-from-other-accounts/refarch-tui"
-
-
-class DockerApp(App[None]):
-    CSS_PATH = str(paths.assets_dir() / "app.tcss")
-
-    def __init__(self, make_ctx: MakeCtx, state: WorkspaceState) -> None:
-        super().__init__()
-        self.make_ctx = make_ctx
-        self.state = state
-
-    def on_mount(self) -> None:
-        self.push_screen(
-            StepScreen(
-                "docker_images",
-                "shared-services",
-                make_context=self.make_ctx,
-                sandbox=True,
-                account_id="235829751430",
-                identity=IDENTITY,
-                regions=list(self.state.regions),
-            )
-        )
-
-
-def text_of(screen: StepScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
+from tests.steps.pilot import StepApp, text_of, wait_until
 
 
 async def test_docker_images_screen_simulated_push_and_review(
@@ -55,7 +24,7 @@ async def test_docker_images_screen_simulated_push_and_review(
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     workspace, state = step_workspace
-    app = DockerApp(make_ctx, state)
+    app = StepApp(make_ctx, state, step="docker_images", account="shared-services", account_id="235829751430")
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, StepScreen), what="the docker_images screen")
         screen = app.screen

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.app import App
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Select
 
 from refarch_tui import logsetup, paths, secrets
 from refarch_tui.app import make_app
@@ -17,13 +16,7 @@ from refarch_tui.steps import keypairs
 from screens.dialogs.review_edits import ReviewEditsDialog
 from screens.step import StepScreen
 from tests.steps.conftest import MakeCtx
-from tests.steps.pilot import wait_until
-
-IDENTITY = "arn:aws:sts::368294012756:assumed-role/allow-full-access-from-other-accounts/refarch-tui"
-
-
-def text_of(screen: StepScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
+from tests.steps.pilot import StepApp, text_of, wait_until
 
 
 async def test_key_pairs_screen_through_review_edits_to_done(
@@ -96,32 +89,10 @@ async def test_key_pairs_screen_through_review_edits_to_done(
         assert not [m for m in material if m in text], f"key material in {path}"
 
 
-class StepApp(App[None]):
-    CSS_PATH = str(paths.assets_dir() / "app.tcss")
-
-    def __init__(self, make_ctx: MakeCtx, state: WorkspaceState) -> None:
-        super().__init__()
-        self.make_ctx = make_ctx
-        self.state = state
-
-    def on_mount(self) -> None:
-        self.push_screen(
-            StepScreen(
-                "keypairs",
-                "dev",
-                make_context=self.make_ctx,
-                sandbox=True,
-                account_id="368294012756",
-                identity=IDENTITY,
-                regions=list(self.state.regions),
-            )
-        )
-
-
 def test_key_pairs_review_snapshot(
     snap_compare: Any, make_ctx: MakeCtx, step_workspace: tuple[Workspace, WorkspaceState]
 ) -> None:
-    app = StepApp(make_ctx, step_workspace[1])
+    app = StepApp(make_ctx, step_workspace[1], step="keypairs", account="dev", account_id="368294012756")
 
     async def open_review(pilot: Any) -> None:
         await wait_until(pilot, lambda: getattr(app.screen, "plan", None) is not None, what="the preview")
@@ -135,7 +106,7 @@ def test_key_pairs_review_snapshot(
 def test_key_pairs_screen_snapshot_with_its_preview(
     snap_compare: Any, make_ctx: MakeCtx, step_workspace: tuple[Workspace, WorkspaceState]
 ) -> None:
-    app = StepApp(make_ctx, step_workspace[1])
+    app = StepApp(make_ctx, step_workspace[1], step="keypairs", account="dev", account_id="368294012756")
 
     async def preview(pilot: Any) -> None:
         await wait_until(pilot, lambda: getattr(app.screen, "plan", None) is not None, what="the preview")

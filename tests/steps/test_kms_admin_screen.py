@@ -4,51 +4,22 @@ accepting creates the user and records DONE with the ARN shown."""
 
 from __future__ import annotations
 
-from textual.app import App
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
-from refarch_tui import paths
 from refarch_tui.state import Status, Workspace, WorkspaceState
 from screens.dialogs.review_edits import ReviewEditsDialog
 from screens.step import StepScreen
 from tests.steps.conftest import MakeCtx
-from tests.steps.pilot import wait_until
+from tests.steps.pilot import StepApp, text_of, wait_until
 
-IDENTITY = "arn:aws:sts::104983213567:assumed-role/allow-full-access-from-other-accounts/refarch-tui"
 ARN = "arn:aws:iam::104983213567:user/kms-keys-admin"
-
-
-class KmsAdminApp(App[None]):
-    CSS_PATH = str(paths.assets_dir() / "app.tcss")
-
-    def __init__(self, make_ctx: MakeCtx, state: WorkspaceState) -> None:
-        super().__init__()
-        self.make_ctx = make_ctx
-        self.state = state
-
-    def on_mount(self) -> None:
-        self.push_screen(
-            StepScreen(
-                "kms_admin",
-                "security",
-                make_context=self.make_ctx,
-                sandbox=True,
-                account_id="104983213567",
-                identity=IDENTITY,
-                regions=list(self.state.regions),
-            )
-        )
-
-
-def text_of(screen: StepScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
 
 
 async def test_kms_admin_screen_previews_reviews_and_creates_the_user(
     make_ctx: MakeCtx, step_workspace: tuple[Workspace, WorkspaceState]
 ) -> None:
     workspace, state = step_workspace
-    app = KmsAdminApp(make_ctx, state)
+    app = StepApp(make_ctx, state, step="kms_admin", account="security", account_id="104983213567")
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, StepScreen), what="the kms_admin screen")
         screen = app.screen

@@ -3,50 +3,18 @@ bounded log and ends DONE with the package variable recorded for the account."""
 
 from __future__ import annotations
 
-from textual.app import App
-from textual.widgets import Static
-
-from refarch_tui import paths
 from refarch_tui.state import Status, Workspace, WorkspaceState
 from screens.step import StepScreen
 from screens.widgets.build_log import BuildLog
 from tests.steps.conftest import MakeCtx
-from tests.steps.pilot import wait_until
-
-IDENTITY = "arn:aws:sts::368294012756:assumed-role/allow-full-access-from-other-accounts/refarch-tui"
-
-
-class LambdasApp(App[None]):
-    CSS_PATH = str(paths.assets_dir() / "app.tcss")
-
-    def __init__(self, make_ctx: MakeCtx, state: WorkspaceState) -> None:
-        super().__init__()
-        self.make_ctx = make_ctx
-        self.state = state
-
-    def on_mount(self) -> None:
-        self.push_screen(
-            StepScreen(
-                "lambdas",
-                "dev",
-                make_context=self.make_ctx,
-                sandbox=True,
-                account_id="368294012756",
-                identity=IDENTITY,
-                regions=list(self.state.regions),
-            )
-        )
-
-
-def text_of(screen: StepScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
+from tests.steps.pilot import StepApp, text_of, wait_until
 
 
 async def test_lambdas_screen_previews_runs_streams_and_records(
     make_ctx: MakeCtx, step_workspace: tuple[Workspace, WorkspaceState]
 ) -> None:
     workspace, state = step_workspace
-    app = LambdasApp(make_ctx, state)
+    app = StepApp(make_ctx, state, step="lambdas", account="dev", account_id="368294012756")
     async with app.run_test(size=(150, 50)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, StepScreen), what="the lambdas screen")
         screen = app.screen

@@ -4,43 +4,14 @@ Run with the default generates the password into the keyring; it never appears o
 
 from __future__ import annotations
 
-from textual.app import App
 from textual.widgets import Input, Static
 
-from refarch_tui import paths, secrets
+from refarch_tui import secrets
 from refarch_tui.state import Status, Workspace, WorkspaceState
 from refarch_tui.steps import passwords
 from screens.step import StepScreen
 from tests.steps.conftest import MakeCtx
-from tests.steps.pilot import wait_until
-
-IDENTITY = "arn:aws:sts::368294012756:assumed-role/allow-full-access-from-other-accounts/refarch-tui"
-
-
-class PasswordsApp(App[None]):
-    CSS_PATH = str(paths.assets_dir() / "app.tcss")
-
-    def __init__(self, make_ctx: MakeCtx, state: WorkspaceState) -> None:
-        super().__init__()
-        self.make_ctx = make_ctx
-        self.state = state
-
-    def on_mount(self) -> None:
-        self.push_screen(
-            StepScreen(
-                "passwords",
-                "dev",
-                make_context=self.make_ctx,
-                sandbox=True,
-                account_id="368294012756",
-                identity=IDENTITY,
-                regions=list(self.state.regions),
-            )
-        )
-
-
-def text_of(screen: StepScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
+from tests.steps.pilot import StepApp, text_of, wait_until
 
 
 def everything_shown(screen: StepScreen) -> str:
@@ -51,7 +22,7 @@ async def test_passwords_screen_masks_refuses_a_bad_password_and_generates_the_d
     make_ctx: MakeCtx, step_workspace: tuple[Workspace, WorkspaceState]
 ) -> None:
     workspace, state = step_workspace
-    app = PasswordsApp(make_ctx, state)
+    app = StepApp(make_ctx, state, step="passwords", account="dev", account_id="368294012756")
     async with app.run_test(size=(150, 50)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, StepScreen), what="the passwords screen")
         screen = app.screen

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input
 
 from refarch_tui.app import make_app
 from refarch_tui.state import Status, Workspace, WorkspaceState
@@ -14,7 +14,7 @@ from refarch_tui.steps import registry
 from screens.dialogs.review_edits import ReviewEditsDialog
 from screens.step import StepScreen
 from tests.steps import fake_step
-from tests.steps.pilot import wait_until
+from tests.steps.pilot import text_of, wait_until
 
 UNIT_FILE = "dev/us-east-1/services/ecs-cluster/terragrunt.hcl"
 
@@ -24,10 +24,6 @@ def fake_registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setitem(registry.MODULES, "keypairs", "tests.steps.fake_step")
     fake_step.BEHAVIOUR.clear()
     yield
-
-
-def text_of(screen: StepScreen, selector: str) -> str:
-    return str(screen.query_one(selector, Static).render())
 
 
 async def test_step_screen_previews_runs_reviews_and_records(
