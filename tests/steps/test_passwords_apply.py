@@ -6,9 +6,7 @@ prints (state, journal, logs, runs, the live repo, the export transcript, the ru
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,44 +14,18 @@ import pytest
 from refarch_tui import export, secrets
 from refarch_tui.steps import backends, kms_admin, password_rules, passwords
 from tests.run.helpers import make_run
-from tests.steps import helpers
+from tests.steps import helpers, terragrunt_spy
 from tests.steps.conftest import MakeCtx
+from tests.steps.terragrunt_spy import account_of
 
-REAL = Path(__file__).resolve().parents[1] / "run" / "bin" / "terragrunt"
 DATA_ACCOUNTS = {"dev", "stage", "prod"}
-
-
-def _spy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A terragrunt in front of the fake one that notes, per call, a digest of TF_VAR_master_password (never
-    the value) and its shape, then runs the fake terragrunt."""
-    seen = tmp_path / "seen"
-    seen.mkdir()
-    bin_dir = tmp_path / "spy-bin"
-    bin_dir.mkdir()
-    (bin_dir / "terragrunt").write_text(
-        f"#!{sys.executable}\n"
-        "import hashlib, json, os, sys\n"
-        "value = os.environ.get('TF_VAR_master_password')\n"
-        "note = {'argv': sys.argv[1:], 'has': value is not None}\n"
-        "if value is not None:\n"
-        "    digest = hashlib.sha256(value.encode()).hexdigest()\n"
-        "    note.update(sha=digest, length=len(value), chars=sorted(set(value)))\n"
-        f"with open({str(seen)!r} + f'/{{os.getpid()}}.json', 'w') as f:\n"
-        "    json.dump(note, f)\n"
-        f"os.execv({str(REAL)!r}, [{str(REAL)!r}, *sys.argv[1:]])\n"
-    )
-    (bin_dir / "terragrunt").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{REAL.parent}:/usr/bin:/bin")
-    return seen
-
-
-def _account_of(argv: list[str]) -> str:
-    for i, arg in enumerate(argv):
-        if arg in ("--working-dir", "--terragrunt-working-dir"):
-            return Path(argv[i + 1]).name
-        if arg.startswith(("--working-dir=", "--terragrunt-working-dir=")):
-            return Path(arg.split("=", 1)[1]).name
-    return ""
+# per call, a digest of TF_VAR_master_password (never the value) and its shape
+NOTE_PASSWORD_DIGEST = """\
+value = os.environ.get('TF_VAR_master_password')
+note = {'has': value is not None}
+if value is not None:
+    note.update(sha=hashlib.sha256(value.encode()).hexdigest(), length=len(value), chars=sorted(set(value)))
+"""
 
 
 async def test_master_password_reaches_only_the_data_store_accounts_and_nowhere_else(
@@ -75,24 +47,24 @@ async def test_master_password_reaches_only_the_data_store_accounts_and_nowhere_
     assert set(values) == DATA_ACCOUNTS
     assert len(set(values.values())) == 3  # one password per account
 
-    seen = _spy(tmp_path, monkeypatch)
+    seen = terragrunt_spy.install(tmp_path, monkeypatch, NOTE_PASSWORD_DIGEST)
     run = make_run(first.workspace, first.state, accounts=accounts)
     await run.execute()
     assert run.succeeded(), run.report()
     assert "TF_VAR_master_password" not in os.environ  # the child's environment only
-    notes = [json.loads(p.read_text()) for p in seen.glob("*.json")]
+    notes = terragrunt_spy.notes(seen)
     applies = [n for n in notes if "apply" in n["argv"]]
-    assert {_account_of(n["argv"]) for n in applies} == set(accounts)
+    assert {account_of(n["argv"]) for n in applies} == set(accounts)
     allowed = set(password_rules.ALPHABET)
     for note in applies:
-        account = _account_of(note["argv"])
+        account = account_of(note["argv"])
         if account in DATA_ACCOUNTS:
             assert note["has"], account
             assert note["sha"] == hashlib.sha256(values[account].encode()).hexdigest()
             assert note["length"] == 32 and set(note["chars"]) <= allowed
         else:
             assert not note["has"], f"{account} got TF_VAR_master_password"
-    assert not [n for n in notes if n["has"] and "apply" not in n["argv"] and not _account_of(n["argv"])]
+    assert not [n for n in notes if n["has"] and "apply" not in n["argv"] and not account_of(n["argv"])]
 
     # nowhere the product writes or prints: the workspace (state, journal, logs, runs/, live repo),
     # the fake terragrunt's own records, the run report and the export transcript
@@ -145,13 +117,13 @@ async def test_the_three_steps_then_an_apply_carry_their_values_and_no_password(
     assert kms_units and all(user_arn in hcl[p] for p in kms_units)
     assert not any("REPLACE_ME" in hcl[p] for p in kms_units)
 
-    seen = _spy(tmp_path, monkeypatch)
+    seen = terragrunt_spy.install(tmp_path, monkeypatch, NOTE_PASSWORD_DIGEST)
     run = make_run(first.workspace, first.state, accounts=accounts)
     await run.execute()
     assert run.succeeded(), run.report()
-    notes = [json.loads(p.read_text()) for p in seen.glob("*.json")]
+    notes = terragrunt_spy.notes(seen)
     for note in (n for n in notes if "apply" in n["argv"]):
-        account = _account_of(note["argv"])
+        account = account_of(note["argv"])
         assert note["has"] is (account in DATA_ACCOUNTS), account
         if note["has"]:
             assert note["sha"] == hashlib.sha256(values[account].encode()).hexdigest()
