@@ -155,14 +155,7 @@ class RefarchApp(App[None]):
             self.call_after_refresh(self._resume_in_background)
 
     def _resume_in_background(self) -> None:
-        self.run_worker(
-            self._resume,
-            name="Resuming the workspace",
-            thread=True,
-            group="resume",
-            exclusive=True,
-            exit_on_error=False,
-        )
+        self._in_background(self._resume, name="Resuming the workspace", group="resume")
 
     def _resume(self) -> None:
         """Thread: identities again (when an auth method was chosen), then verify done steps."""
@@ -170,14 +163,7 @@ class RefarchApp(App[None]):
             self._verify_done_cells()
 
     def _look_for_an_unfinished_run(self) -> None:
-        self.run_worker(
-            self._check_last_run,
-            name="Reading the last run",
-            thread=True,
-            group="last-run",
-            exclusive=True,
-            exit_on_error=False,
-        )
+        self._in_background(self._check_last_run, name="Reading the last run", group="last-run")
 
     def _check_last_run(self) -> None:
         """After a crash or kill -9 mid-run: say what did not finish, and where to rerun it; after a quit
@@ -211,15 +197,13 @@ class RefarchApp(App[None]):
         )
         self.call_from_thread(self.notify, message, title="Unfinished run", severity="warning", timeout=20)
 
+    def _in_background(self, work: Callable[[], None], *, name: str, group: str) -> None:
+        """One thread worker per group: a newer request replaces an older one, a failure is reported
+        by `on_worker_state_changed`, never raised into the app."""
+        self.run_worker(work, name=name, thread=True, group=group, exclusive=True, exit_on_error=False)
+
     def _watch_emulator(self) -> None:
-        self.run_worker(
-            self._wait_for_emulator,
-            name="Starting the sandbox emulator",
-            thread=True,
-            group="emulator",
-            exclusive=True,
-            exit_on_error=False,
-        )
+        self._in_background(self._wait_for_emulator, name="Starting the sandbox emulator", group="emulator")
 
     def _wait_for_emulator(self) -> None:
         from refarch_tui import sandbox
@@ -440,14 +424,7 @@ class RefarchApp(App[None]):
             raise StepRefused(str(exc)) from None
 
     def action_export_transcript(self) -> None:
-        self.run_worker(
-            self._export_transcript,
-            name="Exporting the transcript",
-            thread=True,
-            group="export",
-            exclusive=True,
-            exit_on_error=False,
-        )
+        self._in_background(self._export_transcript, name="Exporting the transcript", group="export")
 
     def _export_transcript(self) -> None:
         """Thread: the redacted Markdown transcript into the workspace; the notification names the file."""
@@ -468,14 +445,7 @@ class RefarchApp(App[None]):
         if self.state is None:
             return
         self.notify("Reading the live repo…", timeout=2)
-        self.run_worker(
-            self._load_graph,
-            name="Reading the live repo",
-            thread=True,
-            group="graph",
-            exclusive=True,
-            exit_on_error=False,
-        )
+        self._in_background(self._load_graph, name="Reading the live repo", group="graph")
 
     def _load_graph(self) -> None:
         from refarch_tui import live
@@ -570,14 +540,7 @@ class RefarchApp(App[None]):
         if self.sandbox and self.emulator_endpoint is None:
             self.notify("The sandbox's AWS emulator is still starting; try again in a moment.")
             return
-        self.run_worker(
-            self._open_authenticate,
-            name="Opening the identity check",
-            thread=True,
-            group="auth",
-            exclusive=True,
-            exit_on_error=False,
-        )
+        self._in_background(self._open_authenticate, name="Opening the identity check", group="auth")
 
     def _open_authenticate(self) -> None:
         from refarch_tui.aws.errors import AwsAccessError

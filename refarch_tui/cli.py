@@ -239,6 +239,27 @@ def _load(workspace: Workspace, err: TextIO) -> WorkspaceState | None:
         return None
 
 
+def _open_for_command(
+    args: argparse.Namespace, err: TextIO, *, start_emulator: bool
+) -> tuple[Workspace, WorkspaceState] | None:
+    """The sandbox (--sandbox) or the resolved workspace with its state; None once the reason is printed."""
+    from refarch_tui import sandbox
+    from refarch_tui.workspaces import resolve
+
+    if args.sandbox:
+        try:
+            return sandbox.open_sandbox(start_emulator=start_emulator)
+        except StateError as exc:
+            print(f"refarch-tui: {exc}", file=err)
+            return None
+    resolved = resolve(getattr(args, "workspace", None))
+    if resolved is None:
+        print("refarch-tui: no workspace yet: run `refarch-tui` or pass --sandbox", file=err)
+        return None
+    loaded = _load(resolved, err)
+    return None if loaded is None else (resolved, loaded)
+
+
 def open_tui(workspace_arg: str | None, err: TextIO) -> int:
     from refarch_tui.workspaces import resolve
 
@@ -496,9 +517,6 @@ def report_path_problem(path: Path) -> str | None:
 
 
 def apply_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from refarch_tui import sandbox
-    from refarch_tui.workspaces import resolve
-
     if args.report is not None:
         # before anything starts: a run must never end in an unwritable report and lose its exit status
         problem = (
@@ -509,21 +527,10 @@ def apply_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if problem is not None:
             print(f"refarch-tui apply: {problem}. Nothing was run.", file=err)
             return 2
-    if args.sandbox:
-        try:
-            workspace, state = sandbox.open_sandbox()
-        except StateError as exc:
-            print(f"refarch-tui: {exc}", file=err)
-            return 2
-    else:
-        resolved = resolve(getattr(args, "workspace", None))
-        if resolved is None:
-            print("refarch-tui: no workspace yet: run `refarch-tui` or pass --sandbox", file=err)
-            return 2
-        loaded = _load(resolved, err)
-        if loaded is None:
-            return 2
-        workspace, state = resolved, loaded
+    opened = _open_for_command(args, err, start_emulator=True)
+    if opened is None:
+        return 2
+    workspace, state = opened
     unknown = sorted(set(args.account or []) - set(state.account_names))
     if unknown:
         print(f"refarch-tui: no such account in the workspace: {', '.join(unknown)}", file=err)
@@ -584,24 +591,10 @@ def add_teardown_parser(
 
 
 def teardown_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from refarch_tui import sandbox
-    from refarch_tui.workspaces import resolve
-
-    if args.sandbox:
-        try:
-            workspace, state = sandbox.open_sandbox(start_emulator=False)
-        except StateError as exc:
-            print(f"refarch-tui: {exc}", file=err)
-            return 2
-    else:
-        resolved = resolve(getattr(args, "workspace", None))
-        if resolved is None:
-            print("refarch-tui: no workspace yet: run `refarch-tui` or pass --sandbox", file=err)
-            return 2
-        loaded = _load(resolved, err)
-        if loaded is None:
-            return 2
-        workspace, state = resolved, loaded
+    opened = _open_for_command(args, err, start_emulator=False)
+    if opened is None:
+        return 2
+    workspace, state = opened
     if args.account not in state.account_names:
         print(
             f"refarch-tui: no account named {args.account} in the workspace; accounts: "

@@ -119,3 +119,18 @@ def set_input(ctx: StepContext, unit: str, old: str, new: str) -> None:
     assert old in text, (unit, old)
     path.write_text(text.replace(old, new, 1))
     ctx._tree = None
+
+
+@pytest.fixture
+def sandbox_dir() -> Iterator[Path]:
+    """The sandbox a `refarch-tui … --sandbox` command creates: fresh (the test's own data directory), its
+    emulator stopped afterwards."""
+    from refarch_tui import paths
+    from refarch_tui.aws import emulator
+
+    directory = paths.sandbox_workspace_dir()
+    assert not directory.exists()
+    try:
+        yield directory
+    finally:
+        emulator.stop(directory)

@@ -5,40 +5,10 @@ a rerun finds them and changes nothing; `verify` holds, and goes stale when the 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from refarch_tui import paths
-from refarch_tui.aws import emulator
 from tests.aws.conftest import ACCOUNTS
-
-CLI = Path(sys.executable).with_name("refarch-tui")
-
-
-def cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CLI), *argv],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-        stdin=subprocess.DEVNULL,
-    )
-
-
-@pytest.fixture
-def sandbox_dir() -> Iterator[Path]:
-    directory = paths.sandbox_workspace_dir()
-    assert not directory.exists()
-    try:
-        yield directory
-    finally:
-        emulator.stop(directory)
+from tests.steps.installed import cli
 
 
 def test_step_rerun_and_verify_on_a_fresh_sandbox(sandbox_dir: Path) -> None:

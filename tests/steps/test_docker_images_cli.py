@@ -5,36 +5,10 @@ holds both times; no ECR token in anything printed, written or passed in argv.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from refarch_tui import paths
-from refarch_tui.aws import emulator
 from tests.steps import fake_docker
-
-CLI = Path(sys.executable).with_name("refarch-tui")
-
-
-def cli(path: str, *argv: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PATH=path)
-    return subprocess.run(
-        [str(CLI), *argv], capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL
-    )
-
-
-@pytest.fixture
-def sandbox_dir() -> Iterator[Path]:
-    directory = paths.sandbox_workspace_dir()
-    assert not directory.exists()
-    try:
-        yield directory
-    finally:
-        emulator.stop(directory)
+from tests.steps.installed import cli
 
 
 def _versions(sandbox_dir: Path) -> set[str]:
@@ -47,12 +21,12 @@ def _versions(sandbox_dir: Path) -> set[str]:
 
 
 def _check(sandbox_dir: Path, path: str) -> dict[str, object]:
-    run = cli(path, "step", "docker_images", "--sandbox", "--apply-edits", "--json")
+    run = cli("step", "docker_images", "--sandbox", "--apply-edits", "--json", path=path)
     assert run.returncode == 0, run.stderr
     document = json.loads(run.stdout)
     statuses = {r["account"]: r["status"] for r in document["results"]}
     assert statuses.get("shared-services") == "done", statuses
-    checked = cli(path, "verify", "--sandbox", "--json")
+    checked = cli("verify", "--sandbox", "--json", path=path)
     assert checked.returncode == 0, checked.stderr + checked.stdout
     entries = [e for e in json.loads(checked.stdout)["checked"] if e["step"] == "docker_images"]
     assert [e["status"] for e in entries] == ["done"]

@@ -5,43 +5,16 @@ no passphrase or private key material is anywhere the product writes (state, jou
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from refarch_tui import paths, secrets
-from refarch_tui.aws import emulator
 from refarch_tui.run.controller import pending_steps
 from refarch_tui.state import Workspace
 from refarch_tui.steps import keypairs
+from tests.steps.installed import cli
 
-CLI = Path(sys.executable).with_name("refarch-tui")
 ACCOUNTS = ["shared-services", "dev", "stage", "prod"]
-
-
-def cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CLI), *argv],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-        stdin=subprocess.DEVNULL,
-    )
-
-
-@pytest.fixture
-def sandbox_dir() -> Iterator[Path]:
-    directory = paths.sandbox_workspace_dir()
-    assert not directory.exists()  # a fresh sandbox: the test's own data directory
-    try:
-        yield directory
-    finally:
-        emulator.stop(directory)
 
 
 def test_step_and_verify_on_a_fresh_sandbox_then_stale_and_repaired(sandbox_dir: Path) -> None:

@@ -7,43 +7,15 @@ warned about loudly on stderr and in the JSON, and the step stays pending."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from refarch_tui import paths
-from refarch_tui.aws import emulator
 from refarch_tui.state import Workspace
+from tests.steps.installed import cli
 
-CLI = Path(sys.executable).with_name("refarch-tui")
 ARN = "arn:aws:iam::104983213567:user/kms-cmk-admin"
 PLACEHOLDER = "arn:aws:iam::104983213567:user/REPLACE_ME"
 TRAIL = "shared-services/us-east-1/security/cloudtrail/terragrunt.hcl"
-
-
-def cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CLI), *argv],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-        stdin=subprocess.DEVNULL,
-    )
-
-
-@pytest.fixture
-def sandbox_dir() -> Iterator[Path]:
-    directory = paths.sandbox_workspace_dir()
-    assert not directory.exists()  # a fresh sandbox: the test's own data directory
-    try:
-        yield directory
-    finally:
-        emulator.stop(directory)
 
 
 def kms_entries(checked: subprocess.CompletedProcess[str]) -> list[dict[str, str]]:
