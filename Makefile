@@ -1,11 +1,12 @@
 # Two commands matter: `make sandbox` (install + open the app against the local AWS emulator)
 # and `make test` (install everything tests need, then lint, type-check and run every test).
+# `make test-fast` is `make test` without the tests marked `slow`, for the edit-test loop; CI runs `make test`.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: sandbox install test lint typecheck pytest system-deps screenshot clean
+.PHONY: sandbox install test test-fast lint typecheck pytest system-deps screenshot clean
 
 $(BIN)/python:
 	bash .ci/system-deps.sh venv
@@ -29,10 +30,10 @@ sandbox: install
 system-deps:
 	bash .ci/system-deps.sh test
 
-test: system-deps $(BIN)/python
+test test-fast: system-deps $(BIN)/python
 	$(BIN)/python -m pip install -q ".[test]"
 	touch $(STAMP)
-	$(MAKE) lint typecheck pytest
+	$(MAKE) lint typecheck pytest PYTEST_ARGS='$(if $(filter test-fast,$@),-m "not slow") $(PYTEST_ARGS)'
 
 lint:
 	$(BIN)/ruff check .

@@ -70,6 +70,7 @@ def _dead_pid() -> int:
     return proc.pid
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stale", [False, True], ids=["no-lock", "dead-pid-lock"])
 def test_eight_processes_exactly_one_holder_every_trial(tmp_path: Path, stale: bool) -> None:
     directory = tmp_path / "ws"

@@ -22,6 +22,7 @@ def seeded(moto: str) -> str:
     return moto
 
 
+@pytest.mark.slow
 def test_seeded_sandbox_reaches_every_account_and_matches_the_organization(
     seeded: str, sandbox_state: WorkspaceState, workspace: Workspace
 ) -> None:
@@ -73,6 +74,7 @@ def test_organization_cross_check_from_the_management_account(
     )
 
 
+@pytest.mark.slow
 def test_seeded_security_keys_used_directly_reach_only_security(
     seeded: str, sandbox_state: WorkspaceState, workspace: Workspace
 ) -> None:

@@ -44,6 +44,7 @@ def _json(result: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_the_three_steps_with_defaults_then_the_apply_and_the_downgrade(
     sandbox_stopped: None, tmp_path: Path
 ) -> None:

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from refarch_tui.state import Workspace, WorkspaceState
 from tests.run.helpers import calls
 
@@ -24,6 +26,7 @@ def cli(workspace: Workspace, *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_plan_json_runs_nothing_and_keeps_the_contract(
     live_copy: Path, make_workspace: MakeWs, fake_tg: Path
 ) -> None:
@@ -49,6 +52,7 @@ def test_unknown_account_and_both_modes_cannot_start(live_copy: Path, make_works
     assert both.returncode == 2
 
 
+@pytest.mark.slow
 def test_destroy_without_confirmation_exits_2_and_runs_nothing(
     live_copy: Path, make_workspace: MakeWs, fake_tg: Path
 ) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.app import App
 from textual.widgets import Input, Static, Switch
 
@@ -53,6 +54,7 @@ async def type_into_dialog(pilot: Any, text: str) -> None:
     await until(pilot, lambda: not isinstance(pilot.app.screen, TypeToConfirmDialog))
 
 
+@pytest.mark.slow
 async def test_no_entry_point_destroys_without_the_confirmation(
     live_copy: Path, make_workspace: MakeWs, fake_tg: Path
 ) -> None:
@@ -140,6 +142,7 @@ class TeardownTestApp(App[None]):
         )
 
 
+@pytest.mark.slow
 async def test_rehearsal_then_both_confirmed_phases_from_the_screen(
     live_copy: Path, make_workspace: MakeWs, fake_tg: Path
 ) -> None:

@@ -78,6 +78,7 @@ def test_the_emulator_log_is_private(workspace: Path, emulators: EmulatorTracker
     assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
 
 
+@pytest.mark.slow
 def test_seeded_emulator_lifecycle(workspace: Path, emulators: EmulatorTracker) -> None:
     started = emulator.start(workspace)
     emulators.pids.add(started.pid)
@@ -144,6 +145,7 @@ def test_seeded_emulator_lifecycle(workspace: Path, emulators: EmulatorTracker) 
     assert not (workspace / "emulator.json").exists()
 
 
+@pytest.mark.slow
 def test_new_emulator_after_a_crash(workspace: Path, emulators: EmulatorTracker) -> None:
     first = emulator.ensure_running(workspace)
     emulators.pids.add(first.pid)

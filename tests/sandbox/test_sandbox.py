@@ -21,6 +21,7 @@ def sandbox_dir(emulators: EmulatorTracker) -> Path:
     return emulators.track(paths.sandbox_workspace_dir())
 
 
+@pytest.mark.slow
 def test_open_twice_reuses_workspace_and_emulator(sandbox_dir: Path, emulators: EmulatorTracker) -> None:
     workspace, state = sandbox.open_sandbox()
     emulators.note()

@@ -29,6 +29,7 @@ def fake_registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     fake_step.BEHAVIOUR.clear()
 
 
+@pytest.mark.slow
 async def test_a_flood_keeps_keys_handled_and_the_screen_log_bounded(
     emulated_workspace: tuple[Workspace, WorkspaceState],
 ) -> None:
