@@ -275,7 +275,7 @@ class RefarchApp(App[None]):
         """The workspace's AWS sessions (one per account), built on first use."""
         if self._access is None:
             from refarch_tui.aws.access import for_workspace
-            from screens.authenticate import mfa_prompt_for
+            from screens.dialogs.mfa_code import mfa_prompt_for
 
             assert self.workspace is not None and self.state is not None
             self._access = for_workspace(self.workspace, self.state, mfa_prompt=mfa_prompt_for(self))

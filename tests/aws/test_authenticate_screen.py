@@ -13,7 +13,8 @@ from textual.widgets import Button, Checkbox, DataTable, Input, RadioButton, Sel
 from refarch_tui.aws import keys as aws_keys
 from refarch_tui.aws.access import AwsAccess
 from refarch_tui.state import Workspace, WorkspaceState
-from screens.authenticate import AuthenticateScreen, MfaCodeDialog
+from screens.authenticate import AuthenticateScreen
+from screens.dialogs.mfa_code import MfaCodeDialog
 
 from .conftest import ACCESS_KEY, ACCOUNTS, SECRET_KEY
 
