@@ -63,7 +63,7 @@ class HomeScreen(Screen[None]):
         if self.state.mode.value == "sandbox":
             yield SandboxBanner()
         with Horizontal(id="home-body"):
-            yield DataTable(id="checklist", cursor_type="cell", zebra_stripes=True)
+            yield DataTable(id="checklist", cursor_type="cell", zebra_stripes=True, fixed_columns=1)
             yield Static(id="cell-detail")
         yield Footer()
 

@@ -124,3 +124,26 @@ async def test_x_exports_the_transcript_and_names_the_file(
         assert "acme-dev-state" in written.read_text()
         assert oct(written.stat().st_mode & 0o777) == "0o600"
         assert any(str(written) in str(n.message) for n in app._notifications)
+
+
+async def test_at_80x24_the_step_names_stay_in_view_beside_the_last_account(
+    sandbox_workspace: tuple[Workspace, WorkspaceState],
+) -> None:
+    """Five account columns do not fit at 80 columns: moving to prod scrolls the table, the Step column
+    stays put so every row still says which step it is."""
+    from textual.geometry import Region
+
+    workspace, state = sandbox_workspace
+    app = make_app(workspace, state)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        await pilot.press("right", "right", "right", "right", "right")
+        await pilot.pause()
+        assert table.cursor_coordinate.column == 5  # prod
+        assert table.scroll_x > 0
+        lines = [strip.text for strip in table.render_lines(Region(0, 0, *table.size))]
+        shown = "\n".join(lines)
+        assert "prod" in shown
+        for label in ("Build AMIs", "Configure state backends", "KMS admin IAM user", "Run Terragrunt"):
+            assert label in shown, (label, shown)
